@@ -1,0 +1,32 @@
+# metaood — `make help` lists the targets. `make run` and `make test` do their own set-up.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin/metaood
+export METAOOD_ORT_LIB ?= $(CURDIR)/.cache/ort/libonnxruntime.so.1
+export OPENCV_LOG_LEVEL ?= ERROR
+TEST_FLAGS ?= -shuffle=on -timeout=25m -count=1
+
+.PHONY: help setup build run test test-pure bench lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: ## install system packages and the ONNX Runtime library (idempotent)
+	@scripts/setup.sh
+
+build: setup ## build bin/metaood
+	$(GO) build -o $(BIN) ./cmd/metaood
+
+run: build ## the main job on the built-in default: synthetic drive, tiny model, default meta classifier, live viewer
+	$(BIN) run --webrtc
+
+test: setup ## every test (real-data tests skip without ../shared; under CI they must run)
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) test $(TEST_FLAGS) ./frame/... ./postproc/... ./metaclf/... ./calib/...
+	$(GO) test $(TEST_FLAGS) ./...
+
+bench: setup ## benchmarks that print tables (postproc hot loops, metaclf, pipeline)
+	$(GO) test -run='^$$' -bench=. -benchmem ./postproc/ ./metaclf/
+
+clean: ## remove build outputs (keeps the ONNX Runtime download)
+	rm -rf bin out

@@ -1,0 +1,75 @@
+// Command metaood finds road anomalies in video: segmentation → entropy → components →
+// meta classifier → annotated output, events and live WebRTC. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand. run gets the arguments after the subcommand's name.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string) error
+}
+
+// commands is the table `metaood help` prints, in the order a newcomer needs them.
+var commands = []command{
+	{"run", "the main job: sources → inference → anomalies → video, events, WebRTC", cmdRun},
+	{"features", "per-component metrics (75 for 19 classes) of one probability map, as CSV", cmdFeatures},
+	{"calib", "meta classifiers: dataset, train, cv, lars, report", cmdCalib},
+	{"synth", "synthetic drives, proxy anomalies and the tiny segmentation model", cmdSynth},
+	{"bench", "throughput of inference and of the whole pipeline", cmdBench},
+	{"version", "print the version", cmdVersion},
+}
+
+// errUsage marks an error caused by the command line; main prints a hint for it.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(dispatch(ctx, os.Args[1:]))
+}
+
+func dispatch(ctx context.Context, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		printHelp()
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			if err := c.run(ctx, args[1:]); err != nil {
+				fmt.Fprintf(os.Stderr, "metaood %s: %v\n", c.name, err)
+				if errors.Is(err, errUsage) {
+					fmt.Fprintf(os.Stderr, "run 'metaood %s --help' for the flags\n", c.name)
+					return 2
+				}
+				return 1
+			}
+			return 0
+		}
+	}
+	fmt.Fprintf(os.Stderr, "metaood: unknown command %q; 'metaood help' lists them\n", args[0])
+	return 2
+}
+
+func printHelp() {
+	fmt.Println("metaood — real-time road anomaly detection (entropy + meta classification)")
+	fmt.Println("\nUsage: metaood <command> [flags]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Printf("  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Println("  help      this list\n\n'metaood <command> --help' shows a command's flags.")
+}
+
+var version = "dev" // set with -ldflags "-X main.version=…"
+
+func cmdVersion(ctx context.Context, args []string) error {
+	fmt.Println("metaood", version)
+	return nil
+}
