@@ -3,9 +3,436 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"metaood/capture"
+	"metaood/config"
+	"metaood/event"
+	"metaood/frame"
+	"metaood/infer"
+	"metaood/metaclf"
+	"metaood/pipeline"
+	"metaood/postproc"
+	"metaood/render"
+	"metaood/segmodel"
+	"metaood/stream"
 )
 
-// cmdRun is a placeholder until its issue lands.
+// runFlags binds the flags of `metaood run` to c (whose values are the defaults shown).
+func runFlags(c *config.Run, fs *pflag.FlagSet) (cfgFile *string, noVideo, replay *bool) {
+	fs.SortFlags = false
+	cfgFile = fs.String("config", "", "YAML settings file (see metaood.yml); flags override it")
+	fs.StringArrayVar(&c.Sources, "source", c.Sources, "input, repeatable: video file, image folder/glob, cam:N, rtsp:// URL, gst:<pipeline>, synth[:seed=1,frames=300,size=1024x512]")
+	fs.BoolVar(&c.Realtime, "realtime", c.Realtime, "pace files/synth at their frame rate and drop frames when behind (live)")
+	replay = fs.Bool("replay", false, "process every frame as fast as possible (the default for files and synth)")
+	fs.IntVar(&c.Frames, "frames", c.Frames, "stop after N frames in all (0 = until the sources end)")
+	fs.StringVar(&c.Model, "model", c.Model, "segmentation model .onnx (default: the built-in tiny model)")
+	fs.StringVar(&c.Preset, "preset", c.Preset, "input preprocessing: rgb01 | imagenet | bgr01 | bgr-imagenet")
+	fs.IntVar(&c.Classes, "classes", c.Classes, "keep the first K output channels (19 for Cityscapes exports with a void channel; 0 = all)")
+	fs.StringVar(&c.InputSize, "input-size", c.InputSize, "WxH to run a dynamic-size model at (default: frame size)")
+	fs.BoolVar(&c.Probs, "probs", c.Probs, "the model outputs probabilities, not logits")
+	fs.IntVar(&c.Batch, "batch", c.Batch, "max frames per inference call")
+	fs.StringVar(&c.Provider, "provider", c.Provider, "execution provider: cpu | cuda | tensorrt")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "postproc workers (0 = one per core)")
+	fs.Float64Var(&c.Threshold, "threshold", c.Threshold, "normalized-entropy threshold of the anomaly mask")
+	fs.StringVar(&c.Classifier, "classifier", c.Classifier, "meta classifier JSON (default: the built-in one)")
+	fs.StringVar(&c.Out, "out", c.Out, "output folder (default ./out/run-<timestamp>)")
+	fs.StringVar(&c.Video, "video", c.Video, "annotated video file name in --out (.mp4, .avi, .mkv, .webm)")
+	noVideo = fs.Bool("no-video", false, "write no annotated video")
+	fs.StringVar(&c.Events, "events", c.Events, "events JSON-lines file in --out")
+	fs.StringVar(&c.CSV, "csv", c.CSV, "per-frame summary CSV in --out (\"\" = none)")
+	fs.BoolVar(&c.Stdout, "stdout", c.Stdout, "print events on stdout too")
+	fs.IntVar(&c.Evidence, "evidence", c.Evidence, "save every Nth annotated frame (and emergency frames) as PNG in --out/frames")
+	fs.StringVar(&c.Webhook, "webhook", c.Webhook, "POST each event as JSON to this URL")
+	fs.StringVar(&c.WebRTC, "webrtc", c.WebRTC, "serve the live viewer at ADDR (--webrtc alone: "+stream.DefaultAddr+")")
+	fs.Lookup("webrtc").NoOptDefVal = stream.DefaultAddr
+	fs.StringVar(&c.Token, "token", c.Token, "bearer token the live viewer requires")
+	fs.StringVar(&c.Metrics, "metrics", c.Metrics, "serve Prometheus /metrics at ADDR, e.g. 127.0.0.1:9090 (default off)")
+	fs.StringVar(&c.Corridor, "corridor", c.Corridor, "drive corridor polygon \"x,y;x,y;…\" in fractions of the frame")
+	fs.IntVar(&c.EmergArea, "emergency-area", c.EmergArea, "min anomaly area (source pixels) for an emergency")
+	fs.IntVar(&c.EmergK, "emergency-k", c.EmergK, "emergency when present in k of the last n frames")
+	fs.IntVar(&c.EmergN, "emergency-n", c.EmergN, "window n of the emergency rule")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug | info | warn | error")
+	return cfgFile, noVideo, replay
+}
+
+// parseRunFlags applies defaults, then --config, then the flags given, then validates.
+func parseRunFlags(args []string, stderr io.Writer) (config.Run, error) {
+	c := config.Default()
+	pre := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	pre.SetOutput(io.Discard)
+	cfgFile, _, _ := runFlags(&c, pre)
+	pre.ParseErrorsAllowlist.UnknownFlags = true
+	_ = pre.Parse(args) // only --config matters here; errors are reported by the real parse
+	if *cfgFile != "" {
+		var err error
+		if c, err = config.Load(*cfgFile); err != nil {
+			return c, err
+		}
+	}
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: metaood run [flags]\n\nWith no flags: a synthetic drive through the built-in tiny model and meta classifier;\noutputs go to ./out/run-<timestamp>/.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	_, noVideo, replay := runFlags(&c, fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return c, err
+		}
+		return c, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("%w: unexpected argument %q (sources go with --source)", errUsage, fs.Arg(0))
+	}
+	if *noVideo {
+		c.Video = ""
+	}
+	if *replay {
+		c.Realtime = false
+	}
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return c, nil
+}
+
 func cmdRun(ctx context.Context, args []string) error {
-	return errors.New("not built yet")
+	c, err := parseRunFlags(args, os.Stderr)
+	if errors.Is(err, pflag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log := newLogger(c.LogLevel, os.Stderr)
+	sum, outs, err := runPipeline(ctx, c, log, os.Stdout)
+	printSummary(os.Stderr, c, sum, outs)
+	return err
+}
+
+// outputs is where a run wrote its results, for the summary.
+type outputs struct {
+	dir, events, csv string
+	videos           []string
+	evidence         int
+	viewer           string
+}
+
+// runPipeline sets everything up from c and runs it; stdout receives the events when c.Stdout.
+func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout io.Writer) (pipeline.Summary, outputs, error) {
+	var outs outputs
+	outs.dir = c.Out
+	if outs.dir == "" {
+		outs.dir = filepath.Join("out", "run-"+time.Now().Format("20060102-150405"))
+	}
+	if err := pipeline.CheckOutDir(outs.dir); err != nil { // before any work
+		return pipeline.Summary{}, outs, err
+	}
+	tracker, err := c.Tracker()
+	if err != nil {
+		return pipeline.Summary{}, outs, err
+	}
+	tr, err := event.NewTracker(tracker)
+	if err != nil {
+		return pipeline.Summary{}, outs, err
+	}
+	metrics := pipeline.NewMetrics()
+
+	seg, eng, err := openEngine(c, metrics, log)
+	if err != nil {
+		return pipeline.Summary{}, outs, err
+	}
+	defer eng.Close()
+	clf, err := loadClassifier(c.Classifier, eng.Classes())
+	if err != nil {
+		return pipeline.Summary{}, outs, err
+	}
+	states := pipeline.NewStates()
+	capOpts := capture.Options{Realtime: c.Realtime, Registry: metrics.Registry, OnState: states.Report}
+	srcs, err := capture.OpenAll(c.Sources, capOpts, log)
+	if err != nil {
+		return pipeline.Summary{}, outs, err
+	}
+	psrcs := make([]pipeline.Source, len(srcs))
+	for i, s := range srcs {
+		psrcs[i] = s
+	}
+
+	// Outputs: files first (they can fail), then the servers.
+	var sinks []pipeline.Sink
+	closeAll := func() {
+		for _, s := range sinks {
+			s.Close()
+		}
+	}
+	outs.events = pipeline.OutPath(outs.dir, c.Events)
+	js, err := pipeline.CreateJSONL(outs.events)
+	if err != nil {
+		return pipeline.Summary{}, outs, err
+	}
+	sinks = append(sinks, js)
+	if c.CSV != "" {
+		outs.csv = pipeline.OutPath(outs.dir, c.CSV)
+		cs, err := pipeline.CreateCSV(outs.csv)
+		if err != nil {
+			closeAll()
+			return pipeline.Summary{}, outs, err
+		}
+		sinks = append(sinks, cs)
+	}
+	if c.Stdout {
+		sinks = append(sinks, pipeline.NewJSONLSink("stdout", stdout, nil))
+	}
+	if c.Webhook != "" {
+		sinks = append(sinks, pipeline.NewWebhookSink(c.Webhook, 256, 2*time.Second, log))
+	}
+	ropts := render.SinkOptions{Dir: outs.dir, Video: c.Video, FPS: videoFPS(srcs), Multi: len(srcs) > 1,
+		Corridor: tracker.Corridor, EvidenceEvery: c.Evidence, Log: log}
+
+	runCtx, stopServers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServers()
+	var served []chan struct{}
+	defer func() {
+		stopServers()
+		for _, d := range served {
+			<-d
+		}
+	}()
+	if c.WebRTC != "" {
+		srv, err := stream.New(stream.Config{Addr: c.WebRTC, Token: c.Token}, log)
+		if err != nil {
+			closeAll()
+			return pipeline.Summary{}, outs, err
+		}
+		for _, col := range srv.Collectors() {
+			metrics.Registry.MustRegister(col)
+		}
+		done := make(chan struct{})
+		served = append(served, done)
+		go func() {
+			defer close(done)
+			if err := srv.Run(runCtx); err != nil {
+				log.Error("live viewer stopped", "err", err)
+			}
+		}()
+		ropts.PublishFrame, ropts.PublishEvent = srv.PublishFrame, srv.PublishEvent
+		outs.viewer = srv.URL()
+		fmt.Fprintf(os.Stderr, "live viewer: %s\n", srv.URL())
+	}
+	rs := render.NewSink(ropts)
+	sinks = append(sinks, rs)
+	if !c.Realtime && isatty(os.Stderr) {
+		sinks = append(sinks, pipeline.NewProgressSink(os.Stderr, c.Frames))
+	}
+	if c.Metrics != "" {
+		ln, err := net.Listen("tcp", c.Metrics)
+		if err != nil {
+			closeAll()
+			return pipeline.Summary{}, outs, fmt.Errorf("--metrics %s: %v (pick a free host:port)", c.Metrics, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", metrics.Handler())
+		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		done := make(chan struct{})
+		served = append(served, done)
+		go func() { defer close(done); hs.Serve(ln) }()
+		context.AfterFunc(runCtx, func() { hs.Close() })
+		fmt.Fprintf(os.Stderr, "metrics: http://%s/metrics\n", ln.Addr())
+	}
+	fmt.Fprintf(os.Stderr, "metaood run: %s → %s (provider %s); outputs in %s\n", strings.Join(c.Sources, ", "),
+		modelName(c.Model), eng.Provider(), outs.dir)
+
+	sum, err := pipeline.Run(ctx, pipeline.Config{
+		Sources: psrcs, Segmenter: seg, Analyzer: newAnalyzer(c.Threshold, !c.Probs), Classifier: clf, Tracker: tr,
+		Sinks: sinks, Batch: c.Batch, Workers: c.Workers, MaxFrames: c.Frames, Provider: eng.Provider(),
+		Metrics: metrics, Log: log, States: states, Recycle: capture.Recycle,
+	})
+	outs.videos = rs.Videos()
+	outs.evidence, _ = rs.Evidence()
+	return sum, outs, err
+}
+
+func modelName(path string) string {
+	if path == "" {
+		return "tiny model (built in)"
+	}
+	return path
+}
+
+// videoFPS is the output video's frame rate: the first source's, when it declares one.
+func videoFPS(srcs []capture.Source) float64 {
+	for _, s := range srcs {
+		if f, ok := s.(interface{ FPS() float64 }); ok && f.FPS() > 0 {
+			return f.FPS()
+		}
+	}
+	return 25
+}
+
+// openEngine initializes ONNX Runtime and the model; the Segmenter adapts it to the pipeline.
+func openEngine(c config.Run, m *pipeline.Metrics, log *slog.Logger) (pipeline.Segmenter, *infer.Engine, error) {
+	if err := infer.Init(""); err != nil {
+		return nil, nil, err
+	}
+	model, name := segmodel.Tiny(), "tiny.onnx (built in)"
+	if c.Model != "" {
+		var err error
+		if model, err = infer.LoadModel(c.Model); err != nil {
+			return nil, nil, err
+		}
+		name = c.Model
+	}
+	icfg := infer.Config{Model: model, ModelName: name, Preset: c.Preset, Classes: c.Classes, Probs: c.Probs,
+		Batch: c.Batch, Provider: c.Provider}
+	if m != nil {
+		icfg.Registry = m.Registry
+	}
+	if c.InputSize != "" {
+		icfg.InputW, icfg.InputH, _ = config.ParseSize(c.InputSize)
+	}
+	eng, err := infer.New(icfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return engineSegmenter{eng}, eng, nil
+}
+
+// loadClassifier loads the meta classifier and checks its features against the metrics of
+// `classes` classes.
+func loadClassifier(path string, classes int) (*metaclf.Model, error) {
+	m := metaclf.Default()
+	if path != "" {
+		var err error
+		if m, err = metaclf.Load(path); err != nil {
+			return nil, err
+		}
+	} else {
+		path = "the built-in classifier"
+	}
+	if err := m.Check(postproc.MetricNames(classes)); err != nil {
+		return nil, fmt.Errorf("%s does not fit a %d-class model: %w (train one with 'metaood calib train' or pass --classes)", path, classes, err)
+	}
+	return m, nil
+}
+
+// engineSegmenter adapts infer.Engine to pipeline.Segmenter. A frame whose output is not finite
+// becomes a per-frame error instead of failing the run.
+type engineSegmenter struct{ e *infer.Engine }
+
+func (s engineSegmenter) Segment(frames []*frame.Frame) ([]*pipeline.Map, error) {
+	outs, err := s.e.Infer(frames)
+	if err == nil {
+		maps := make([]*pipeline.Map, len(outs))
+		for i, o := range outs {
+			maps[i] = toMap(o)
+		}
+		return maps, nil
+	}
+	if !perFrame(err) {
+		return nil, err
+	}
+	maps := make([]*pipeline.Map, len(frames)) // find the bad frame(s): one by one
+	for i, f := range frames {
+		o, err := s.e.Infer(frames[i : i+1])
+		switch {
+		case err == nil:
+			maps[i] = toMap(o[0])
+		case perFrame(err):
+			maps[i] = &pipeline.Map{Frame: f, Err: err}
+		default:
+			for _, m := range maps[:i] {
+				if m.Release != nil {
+					m.Release()
+				}
+			}
+			return nil, err
+		}
+	}
+	return maps, nil
+}
+
+func perFrame(err error) bool {
+	return errors.Is(err, infer.ErrNonFinite) || errors.Is(err, infer.ErrFrame)
+}
+
+func toMap(o *infer.Output) *pipeline.Map {
+	return &pipeline.Map{Frame: o.Frame, C: o.C, H: o.H, W: o.W, Data: o.Data, ScaleX: o.ScaleX, ScaleY: o.ScaleY, Release: o.Release}
+}
+
+// ppAnalyzer adapts postproc.Processor to pipeline.Analyzer.
+type ppAnalyzer struct {
+	p      *postproc.Processor
+	logits bool
+}
+
+func newAnalyzer(threshold float64, logits bool) ppAnalyzer {
+	o := postproc.DefaultOptions()
+	o.Threshold = float32(threshold)
+	return ppAnalyzer{p: postproc.New(o), logits: logits}
+}
+
+func (a ppAnalyzer) Analyze(m *pipeline.Map) (*pipeline.Analysis, error) {
+	r, err := a.p.Process(postproc.Input{C: m.C, H: m.H, W: m.W, Data: m.Data, Logits: a.logits})
+	if err != nil {
+		return nil, err
+	}
+	comps := make([]pipeline.Component, len(r.Components))
+	for i, c := range r.Components {
+		comps[i] = pipeline.Component{Area: c.Area, BBox: c.BBox, Centroid: c.Centroid}
+	}
+	return &pipeline.Analysis{H: r.H, W: r.W, Entropy: r.Entropy, Components: comps, Metrics: r.Metrics,
+		NumMetrics: postproc.NumMetrics(r.C), Release: r.Release}, nil
+}
+
+func newLogger(level string, w io.Writer) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level)) // validated by config
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func isatty(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func printSummary(w io.Writer, c config.Run, s pipeline.Summary, o outputs) {
+	if s.Frames == 0 && s.Elapsed == 0 {
+		return // failed before starting: the error says it all
+	}
+	fmt.Fprintf(w, "\nmetaood run: %d frames in %.1f s (%.1f fps); %d anomalies kept, %d rejected by the meta classifier; %d emergencies\n",
+		s.Frames, s.Elapsed.Seconds(), s.FPS, s.Kept, s.Rejected, s.Emergencies)
+	if s.Dropped > 0 {
+		fmt.Fprintf(w, "  dropped at live edges: %d frames\n", s.Dropped)
+	}
+	if s.FrameErrors > 0 {
+		fmt.Fprintf(w, "  frames skipped after errors: %d (first: %s)\n", s.FrameErrors, strings.Join(s.FirstErrors, "; "))
+	}
+	for _, e := range s.SourceErrors {
+		fmt.Fprintf(w, "  source failed: %s\n", e)
+	}
+	for _, e := range s.SinkErrors {
+		fmt.Fprintf(w, "  output failed: %s\n", e)
+	}
+	fmt.Fprintf(w, "  events:  %s\n", o.events)
+	for _, v := range o.videos {
+		fmt.Fprintf(w, "  video:   %s\n", v)
+	}
+	if o.csv != "" {
+		fmt.Fprintf(w, "  summary: %s\n", o.csv)
+	}
+	if o.evidence > 0 {
+		fmt.Fprintf(w, "  frames:  %d PNG in %s\n", o.evidence, filepath.Join(o.dir, "frames"))
+	}
 }

@@ -3,9 +3,241 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+
+	"metaood/synth"
 )
 
-// cmdSynth is a placeholder until its issue lands.
+// videoWriter is what `synth drive` needs from a video file writer: BGR24 frames in order.
+type videoWriter interface {
+	Write(bgr []byte) error
+	Close() error
+}
+
+// openVideo opens a video file for w×h BGR24 frames at fps. synth stays pure Go, so the
+// OpenCV-backed writer is wired in from another file of this command; nil means this
+// build has no video writer and `synth drive` writes PNGs only.
+var openVideo func(path string, w, h int, fps float64) (videoWriter, error)
+
+// synthCommands are the subcommands of `metaood synth`.
+var synthCommands = []struct {
+	name, summary string
+	run           func(ctx context.Context, args []string) error
+}{
+	{"drive", "a synthetic dashcam drive: frames (PNG), ground truth (PNG: train ids, 254 anomaly, 255 ignore), video", synthDrive},
+	{"proxy", "proxy-anomaly training images: scenes with pasted objects (254 in the ground truth)", synthProxy},
+	{"model", "retrain the tiny segmentation model on synthetic drives", cmdSynthModel},
+}
+
+// cmdSynth dispatches `metaood synth <sub> …`.
 func cmdSynth(ctx context.Context, args []string) error {
-	return errors.New("not built yet")
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Println("Usage: metaood synth <drive|proxy|model> [flags]\n\nSubcommands:")
+		for _, c := range synthCommands {
+			fmt.Printf("  %-6s %s\n", c.name, c.summary)
+		}
+		if len(args) == 0 {
+			return fmt.Errorf("%w: missing subcommand", errUsage)
+		}
+		return nil
+	}
+	for _, c := range synthCommands {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:])
+		}
+	}
+	return fmt.Errorf("%w: unknown synth subcommand %q (drive, proxy, model)", errUsage, args[0])
+}
+
+// synthFlags parses fs; help reports true (usage printed, exit 0); mistakes wrap errUsage.
+func synthFlags(fs *pflag.FlagSet, args []string) (help bool, err error) {
+	fs.SortFlags = false
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return true, nil
+		}
+		return false, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return false, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return false, nil
+}
+
+// mkOut creates dir/frames and dir/gt.
+func mkOut(dir string) (frames, gt string, err error) {
+	frames, gt = filepath.Join(dir, "frames"), filepath.Join(dir, "gt")
+	for _, d := range []string{frames, gt} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", "", fmt.Errorf("--out %s: %w (choose a writable folder)", dir, err)
+		}
+	}
+	return frames, gt, nil
+}
+
+func synthDrive(ctx context.Context, args []string) error {
+	fs := pflag.NewFlagSet("synth drive", pflag.ContinueOnError)
+	out := fs.String("out", "out/synth", "output folder: frames/NNNNNN.png, gt/NNNNNN.png and the video")
+	n := fs.Int("frames", 300, "number of frames")
+	start := fs.Int("start", 0, "index of the first frame (frames are random access)")
+	seed := fs.Int64("seed", 1, "drive seed: same seed and size give the same frames")
+	size := fs.String("size", "1024x512", "frame size WxH")
+	anomalies := fs.Bool("anomalies", true, "moving anomalies on the road (--anomalies=false for none)")
+	maxAnom := fs.Int("max-anomalies", 3, "at most this many anomalies at a time (1..3)")
+	video := fs.String("video", "drive.avi", "video file name inside --out (or a path); empty for none")
+	fps := fs.Float64("fps", 30, "video frame rate")
+	pngs := fs.Bool("png", true, "write frames/ and gt/ PNGs (--png=false for the video only)")
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "Usage: metaood synth drive [flags]\n\nWrites a deterministic synthetic dashcam drive with ground truth.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if help, err := synthFlags(fs, args); help || err != nil {
+		return err
+	}
+	w, h, err := synth.ParseSize(*size)
+	if err != nil {
+		return fmt.Errorf("%w: --size: %v", errUsage, err)
+	}
+	switch {
+	case *n < 1:
+		return fmt.Errorf("%w: --frames %d: want at least 1", errUsage, *n)
+	case *start < 0:
+		return fmt.Errorf("%w: --start %d: want 0 or more", errUsage, *start)
+	case *maxAnom < 1 || *maxAnom > 3:
+		return fmt.Errorf("%w: --max-anomalies %d: want 1..3", errUsage, *maxAnom)
+	case !(*fps > 0 && *fps <= 240):
+		return fmt.Errorf("%w: --fps %g: want 0 < fps ≤ 240", errUsage, *fps)
+	case !*pngs && *video == "":
+		return fmt.Errorf("%w: --png=false and --video '' leave nothing to write", errUsage)
+	}
+	cfg := synth.Config{W: w, H: h, Seed: *seed, Anomalies: *anomalies, MaxAnomalies: *maxAnom}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	framesDir, gtDir := "", ""
+	if *pngs {
+		if framesDir, gtDir, err = mkOut(*out); err != nil {
+			return err
+		}
+	} else if err := os.MkdirAll(*out, 0o755); err != nil {
+		return fmt.Errorf("--out %s: %w (choose a writable folder)", *out, err)
+	}
+	var vw videoWriter
+	videoPath := ""
+	if *video != "" {
+		videoPath = *video
+		if !filepath.IsAbs(videoPath) && filepath.Dir(videoPath) == "." {
+			videoPath = filepath.Join(*out, videoPath)
+		}
+		switch {
+		case openVideo != nil:
+			if vw, err = openVideo(videoPath, w, h, *fps); err != nil {
+				return fmt.Errorf("--video %s: %w", videoPath, err)
+			}
+			defer vw.Close()
+		case fs.Changed("video"):
+			return fmt.Errorf("--video %s: this build has no video writer (omit --video to write PNGs only)", videoPath)
+		default:
+			videoPath = "" // PNGs only
+		}
+	}
+	d := synth.NewDrive(cfg)
+	bgr, gt := make([]byte, 3*w*h), make([]uint8, w*h)
+	for k := range *n {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		i := *start + k
+		d.Frame(i, bgr, gt)
+		if *pngs {
+			name := fmt.Sprintf("%06d.png", i)
+			if err := synth.WriteFramePNG(filepath.Join(framesDir, name), bgr, w, h); err != nil {
+				return err
+			}
+			if err := synth.WriteGTPNG(filepath.Join(gtDir, name), gt, w, h); err != nil {
+				return err
+			}
+		}
+		if vw != nil {
+			if err := vw.Write(bgr); err != nil {
+				return fmt.Errorf("--video %s: frame %d: %w", videoPath, i, err)
+			}
+		}
+	}
+	if vw != nil {
+		if err := vw.Close(); err != nil {
+			return fmt.Errorf("--video %s: %w", videoPath, err)
+		}
+	}
+	if *pngs {
+		fmt.Printf("wrote %d frames %dx%d (seed %d) to %s, ground truth to %s\n", *n, w, h, *seed, framesDir, gtDir)
+	}
+	if videoPath != "" {
+		fmt.Printf("wrote video %s (%g fps)\n", videoPath, *fps)
+	} else if *video != "" {
+		fmt.Println("no video written: this build has no video writer")
+	}
+	return nil
+}
+
+func synthProxy(ctx context.Context, args []string) error {
+	fs := pflag.NewFlagSet("synth proxy", pflag.ContinueOnError)
+	out := fs.String("out", "out/proxy", "output folder: frames/NNNNNN.png and gt/NNNNNN.png (254 = pasted)")
+	n := fs.Int("count", 100, "number of images")
+	seed := fs.Int64("seed", 1, "seed: same seed, size and share give the same images")
+	size := fs.String("size", "1024x512", "image size WxH")
+	share := fs.Float64("share", 0.2, "share of pasted (anomaly) pixels per image, 0..1")
+	shareMax := fs.Float64("share-max", 0, "if above --share: each image's share is drawn uniformly from [share, share-max]")
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "Usage: metaood synth proxy [flags]\n\nWrites proxy-anomaly training images (scenes with pasted objects) and their labels.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if help, err := synthFlags(fs, args); help || err != nil {
+		return err
+	}
+	w, h, err := synth.ParseSize(*size)
+	if err != nil {
+		return fmt.Errorf("%w: --size: %v", errUsage, err)
+	}
+	switch {
+	case *n < 1:
+		return fmt.Errorf("%w: --count %d: want at least 1", errUsage, *n)
+	case !(*share >= 0 && *share <= 1):
+		return fmt.Errorf("%w: --share %g: want 0..1", errUsage, *share)
+	case *shareMax != 0 && !(*shareMax >= *share && *shareMax <= 1):
+		return fmt.Errorf("%w: --share-max %g: want between --share (%g) and 1", errUsage, *shareMax, *share)
+	}
+	framesDir, gtDir, err := mkOut(*out)
+	if err != nil {
+		return err
+	}
+	bgr, gt := make([]byte, 3*w*h), make([]uint8, w*h)
+	for k := range *n {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s := *seed*1_000_003 + int64(k)
+		sh := *share
+		if *shareMax > *share { // a fixed, seed-derived spread: reproducible without a global RNG
+			sh += (*shareMax - *share) * float64(uint64(s)*0x9E3779B97F4A7C15>>11) / (1 << 53)
+		}
+		synth.Proxy(s, w, h, sh, bgr, gt)
+		name := fmt.Sprintf("%06d.png", k)
+		if err := synth.WriteFramePNG(filepath.Join(framesDir, name), bgr, w, h); err != nil {
+			return err
+		}
+		if err := synth.WriteGTPNG(filepath.Join(gtDir, name), gt, w, h); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("wrote %d proxy images %dx%d (share %g", *n, w, h, *share)
+	if *shareMax > *share {
+		fmt.Printf("..%g", *shareMax)
+	}
+	fmt.Printf(") to %s, labels (254 = pasted) to %s\n", framesDir, gtDir)
+	return nil
 }

@@ -1,0 +1,8 @@
+//go:build matprofile
+
+package capture
+
+import "gocv.io/x/gocv"
+
+// openMats counts Mats not yet closed (needs -tags matprofile).
+func openMats() int { return gocv.MatProfile.Count() }

@@ -1,0 +1,166 @@
+// Package config holds the settings of `metaood run`: defaults, a strict YAML file (unknown keys
+// are an error), then command-line flags, then Validate, whose messages name the key and flag.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"metaood/event"
+)
+
+// Run is the configuration of `metaood run`. YAML keys match the flag names (dashes → underscores).
+type Run struct {
+	Sources    []string `yaml:"sources"`    // --source
+	Model      string   `yaml:"model"`      // --model; "" = built-in tiny model
+	Preset     string   `yaml:"preset"`     // --preset
+	Classes    int      `yaml:"classes"`    // --classes
+	InputSize  string   `yaml:"input_size"` // --input-size WxH; "" = frame size / model size
+	Probs      bool     `yaml:"probs"`      // --probs
+	Classifier string   `yaml:"classifier"` // --classifier; "" = built-in default
+	Threshold  float64  `yaml:"threshold"`  // --threshold (entropy)
+	Batch      int      `yaml:"batch"`      // --batch
+	Workers    int      `yaml:"workers"`    // --workers; 0 = one per core
+	Provider   string   `yaml:"provider"`   // --provider
+	Realtime   bool     `yaml:"realtime"`   // --realtime (else replay as fast as possible)
+	Frames     int      `yaml:"frames"`     // --frames
+	Out        string   `yaml:"out"`        // --out; "" = ./out/run-<timestamp>
+	Video      string   `yaml:"video"`      // --video file name in Out; "" = no video (--no-video)
+	Events     string   `yaml:"events"`     // --events
+	CSV        string   `yaml:"csv"`        // --csv; "" = none
+	Stdout     bool     `yaml:"stdout"`     // --stdout: events on stdout too
+	Webhook    string   `yaml:"webhook"`    // --webhook URL
+	WebRTC     string   `yaml:"webrtc"`     // --webrtc ADDR; "" = off
+	Token      string   `yaml:"token"`      // --token
+	Metrics    string   `yaml:"metrics"`    // --metrics ADDR; "" = off
+	Corridor   string   `yaml:"corridor"`   // --corridor
+	EmergArea  int      `yaml:"emergency_area"`
+	EmergK     int      `yaml:"emergency_k"`
+	EmergN     int      `yaml:"emergency_n"`
+	Evidence   int      `yaml:"evidence"`  // --evidence N: save every Nth annotated frame as PNG; 0 = none
+	LogLevel   string   `yaml:"log_level"` // --log-level
+}
+
+// Default returns the built-in defaults: the synthetic drive through the tiny model.
+func Default() Run {
+	t := event.DefaultTrackerConfig()
+	return Run{
+		Sources: []string{"synth:frames=300,size=1024x512"}, Preset: "rgb01", Threshold: 0.7, Batch: 1, Provider: "cpu",
+		Video: "annotated.mp4", Events: "events.jsonl", CSV: "summary.csv", Stdout: true,
+		Corridor: t.Corridor.String(), EmergArea: t.MinArea, EmergK: t.K, EmergN: t.N, LogLevel: "info",
+	}
+}
+
+// Load reads a YAML file over the defaults. Unknown keys and type errors name the key and line.
+func Load(path string) (Run, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Run{}, fmt.Errorf("%w: --config %s: %v", ErrConfig, path, err)
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return Run{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse reads YAML over the defaults and validates the result.
+func Parse(data []byte) (Run, error) {
+	c := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return Run{}, fmt.Errorf("%w: %s", ErrConfig, strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	return c, c.Validate()
+}
+
+var (
+	presets   = []string{"rgb01", "imagenet", "bgr01", "bgr-imagenet"}
+	providers = []string{"cpu", "cuda", "tensorrt"}
+	levels    = []string{"debug", "info", "warn", "error"}
+)
+
+// Validate checks every value; messages quote the key (and its flag).
+func (c Run) Validate() error {
+	bad := func(key, format string, args ...any) error {
+		return fmt.Errorf("%w: %s (--%s): %s", ErrConfig, key, strings.ReplaceAll(key, "_", "-"), fmt.Sprintf(format, args...))
+	}
+	switch {
+	case len(c.Sources) == 0:
+		return bad("source", "no source; give e.g. --source synth or --source clip.mp4")
+	case !oneOf(c.Preset, presets):
+		return bad("preset", "%q; want one of %s", c.Preset, strings.Join(presets, ", "))
+	case c.Classes < 0 || c.Classes == 1:
+		return bad("classes", "%d; want 0 (all output channels) or at least 2", c.Classes)
+	case math.IsNaN(c.Threshold) || c.Threshold <= 0 || c.Threshold >= 1:
+		return bad("threshold", "%v; want a normalized entropy in (0, 1), e.g. 0.7", c.Threshold)
+	case c.Batch < 1 || c.Batch > 64:
+		return bad("batch", "%d; want 1..64", c.Batch)
+	case c.Workers < 0:
+		return bad("workers", "%d is negative", c.Workers)
+	case !oneOf(c.Provider, providers):
+		return bad("provider", "%q; want one of %s", c.Provider, strings.Join(providers, ", "))
+	case c.Frames < 0:
+		return bad("frames", "%d is negative", c.Frames)
+	case c.Events == "":
+		return bad("events", "empty; events are always written (default events.jsonl)")
+	case c.Evidence < 0:
+		return bad("evidence", "%d is negative", c.Evidence)
+	case !oneOf(c.LogLevel, levels):
+		return bad("log_level", "%q; want one of %s", c.LogLevel, strings.Join(levels, ", "))
+	case c.Webhook != "" && !strings.HasPrefix(c.Webhook, "http://") && !strings.HasPrefix(c.Webhook, "https://"):
+		return bad("webhook", "%q is not an http:// or https:// URL", c.Webhook)
+	}
+	if c.InputSize != "" {
+		if _, _, err := ParseSize(c.InputSize); err != nil {
+			return bad("input_size", "%v", err)
+		}
+	}
+	if _, err := c.Tracker(); err != nil {
+		return bad("corridor", "%v", err)
+	}
+	return nil
+}
+
+// Tracker returns the emergency tracker settings.
+func (c Run) Tracker() (event.TrackerConfig, error) {
+	corr, err := event.ParseCorridor(c.Corridor)
+	if err != nil {
+		return event.TrackerConfig{}, err
+	}
+	t := event.TrackerConfig{Corridor: corr, MinArea: c.EmergArea, K: c.EmergK, N: c.EmergN}
+	return t, t.Validate()
+}
+
+// ParseSize reads "WxH" (e.g. 1024x512).
+func ParseSize(s string) (w, h int, err error) {
+	ws, hs, ok := strings.Cut(strings.ToLower(strings.TrimSpace(s)), "x")
+	if ok {
+		w, err = strconv.Atoi(ws)
+		if err == nil {
+			h, err = strconv.Atoi(hs)
+		}
+	}
+	if !ok || err != nil || w <= 0 || h <= 0 || w > 16384 || h > 16384 {
+		return 0, 0, fmt.Errorf("%q is not WxH (e.g. 1024x512)", s)
+	}
+	return w, h, nil
+}
+
+func oneOf(s string, set []string) bool {
+	for _, v := range set {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,78 @@
+package config
+
+import (
+	"errors"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func TestDefaultConfFile(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	c, err := Load(filepath.Join(filepath.Dir(file), "..", "metaood.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := Default(); !reflect.DeepEqual(c, want) {
+		t.Errorf("metaood.yml loads to\n%+v\nwant the defaults\n%+v", c, want)
+	}
+	if err := Default().Validate(); err != nil {
+		t.Errorf("defaults invalid: %v", err)
+	}
+}
+
+func TestConfErrors(t *testing.T) {
+	cases := []struct{ yaml, want string }{
+		{"sourcez: [a]", "field sourcez not found"},
+		{"threshold: high", "cannot unmarshal"},
+		{"threshold: 1.5", "threshold (--threshold)"},
+		{"batch: 0", "batch (--batch)"},
+		{"preset: rgb", "preset (--preset)"},
+		{"provider: gpu", "provider (--provider)"},
+		{"classes: 1", "classes (--classes)"},
+		{"sources: []", "source (--source)"},
+		{"input_size: 12", "input_size (--input-size)"},
+		{"corridor: '0,0;1,1'", "corridor (--corridor)"},
+		{"emergency_k: 9", "corridor (--corridor)"},
+		{"webhook: ftp://x", "webhook (--webhook)"},
+		{"log_level: loud", "log_level (--log-level)"},
+		{"events: ''", "events (--events)"},
+		{"frames: -1", "frames (--frames)"},
+	}
+	for _, c := range cases {
+		_, err := Parse([]byte(c.yaml))
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: err = %v, want it to contain %q", c.yaml, err, c.want)
+		}
+	}
+	if _, err := Load("/nonexistent/metaood.yml"); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "--config") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	cases := []struct {
+		in   string
+		w, h int
+		ok   bool
+	}{{"1024x512", 1024, 512, true}, {" 64X32 ", 64, 32, true}, {"0x5", 0, 0, false}, {"12", 0, 0, false}, {"axb", 0, 0, false}}
+	for _, c := range cases {
+		w, h, err := ParseSize(c.in)
+		if (err == nil) != c.ok || w != c.w || h != c.h {
+			t.Errorf("ParseSize(%q) = %d %d %v", c.in, w, h, err)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("sources: [synth]\nbatch: 2\n"))
+	f.Add([]byte("threshold: .5\ncorridor: '0,0;1,0;1,1'"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data)
+		if err == nil && c.Validate() != nil {
+			t.Fatal("Parse accepted an invalid config")
+		}
+	})
+}

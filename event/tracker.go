@@ -1,0 +1,130 @@
+package event
+
+import (
+	"fmt"
+	"time"
+)
+
+// TrackerConfig sets when an emergency is raised and cleared.
+type TrackerConfig struct {
+	Corridor Corridor
+	MinArea  int // A: a qualifying anomaly has at least this many source-frame pixels
+	K, N     int // raise when a qualifying anomaly was present in K of the last N frames
+}
+
+// DefaultTrackerConfig is the default corridor, A = 400 px, 3 of the last 5 frames.
+func DefaultTrackerConfig() TrackerConfig {
+	return TrackerConfig{Corridor: DefaultCorridor(), MinArea: 400, K: 3, N: 5}
+}
+
+// Validate reports settings that cannot work.
+func (c TrackerConfig) Validate() error {
+	if err := c.Corridor.Validate(); err != nil {
+		return err
+	}
+	if c.N < 1 || c.N > 64 {
+		return fmt.Errorf("%w: n=%d, want 1..64 (--emergency-n)", ErrTracker, c.N)
+	}
+	if c.K < 1 || c.K > c.N {
+		return fmt.Errorf("%w: k=%d, want 1..n (n=%d) (--emergency-k)", ErrTracker, c.K, c.N)
+	}
+	if c.MinArea < 0 {
+		return fmt.Errorf("%w: area %d is negative (--emergency-area)", ErrTracker, c.MinArea)
+	}
+	return nil
+}
+
+// Tracker raises and clears emergencies per source. Hysteresis: an emergency is raised when K of the
+// last N frames had a qualifying anomaly, and cleared only once K consecutive frames had none, so one
+// missed detection does not end it. Not safe for concurrent use; the pipeline calls it from one stage.
+type Tracker struct {
+	cfg     TrackerConfig
+	sources map[string]*trackState
+}
+
+type trackState struct {
+	hist     uint64 // bit i = frame (last-i) qualified; only the low N bits count
+	misses   int    // consecutive frames without a qualifying anomaly
+	active   bool
+	since    uint64 // first qualifying frame of the current run
+	sinceTS  time.Time
+	runStart bool // since is valid for the current run of hits
+}
+
+// NewTracker checks cfg and returns a tracker.
+func NewTracker(cfg TrackerConfig) (*Tracker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Tracker{cfg: cfg, sources: map[string]*trackState{}}, nil
+}
+
+// Config returns the tracker's settings.
+func (t *Tracker) Config() TrackerConfig { return t.cfg }
+
+// Mark sets InCorridor on each anomaly of a w×h frame and returns the index of the largest one that
+// qualifies (in the corridor, area ≥ MinArea), or -1.
+func (t *Tracker) Mark(anoms []Anomaly, w, h int) int {
+	best := -1
+	for i := range anoms {
+		anoms[i].InCorridor = t.cfg.Corridor.ContainsAnomaly(anoms[i], w, h)
+		if anoms[i].InCorridor && anoms[i].Area >= t.cfg.MinArea && (best < 0 || anoms[i].Area > anoms[best].Area) {
+			best = i
+		}
+	}
+	return best
+}
+
+// Update feeds one processed frame of a source (its kept anomalies, already passed through Mark) and
+// returns an Emergency or Clear event when the state changes, else nil. hdr gives source, frame and
+// capture time; its Type and EmitTS are filled in here.
+func (t *Tracker) Update(hdr Header, anoms []Anomaly, best int) Event {
+	st := t.sources[hdr.Source]
+	if st == nil {
+		st = &trackState{}
+		t.sources[hdr.Source] = st
+	}
+	hit := best >= 0
+	st.hist <<= 1
+	if hit {
+		st.hist |= 1
+		st.misses = 0
+		if !st.runStart {
+			st.runStart, st.since, st.sinceTS = true, hdr.Frame, hdr.CaptureTS
+		}
+	} else {
+		st.misses++
+	}
+	mask := uint64(1)<<uint(t.cfg.N) - 1
+	if t.cfg.N == 64 {
+		mask = ^uint64(0)
+	}
+	hits := popcount(st.hist & mask)
+	switch {
+	case !st.active && hit && hits >= t.cfg.K:
+		st.active = true
+		hdr.Type, hdr.EmitTS = TypeEmergency, time.Now()
+		return &Emergency{Header: hdr, Anomaly: anoms[best], SinceFrame: st.since}
+	case st.active && st.misses >= t.cfg.K:
+		st.active, st.runStart = false, false
+		hdr.Type, hdr.EmitTS = TypeClear, time.Now()
+		return &Clear{Header: hdr, SinceFrame: st.since, DurationMS: float64(hdr.CaptureTS.Sub(st.sinceTS)) / float64(time.Millisecond)}
+	case !st.active && hits == 0:
+		st.runStart = false // the window emptied: a later run starts afresh
+	}
+	return nil
+}
+
+// Active reports whether source is in an emergency.
+func (t *Tracker) Active(source string) bool {
+	st := t.sources[source]
+	return st != nil && st.active
+}
+
+func popcount(x uint64) int {
+	n := 0
+	for ; x != 0; x &= x - 1 {
+		n++
+	}
+	return n
+}

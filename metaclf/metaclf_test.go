@@ -1,0 +1,254 @@
+package metaclf
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+)
+
+func ptr(v float64) *float64 { return &v }
+
+// tiny is a 2-feature MLP 2→2→1 whose output is computed by hand in TestForwardByHand.
+func tiny() File {
+	return File{Format: FormatTag, Version: Version, Kind: KindMLP, Features: []string{"a", "b"},
+		Mean: []float64{1, -1}, Std: []float64{2, 0.5},
+		Layers: []Layer{
+			{W: [][]float64{{1, -1}, {0.5, 2}}, B: []float64{0, -3}},
+			{W: [][]float64{{2, -1}}, B: []float64{0.25}},
+		}, Threshold: ptr(0.5)}
+}
+
+func TestForwardByHand(t *testing.T) {
+	m, err := New(tiny())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// x = (5, 0): z = ((5−1)/2, (0+1)/0.5) = (2, 2)
+	// h1 = relu(2 − 2 + 0) = 0, h2 = relu(1 + 4 − 3) = 2; out = 2·0 − 1·2 + 0.25 = −1.75
+	want := 1 / (1 + math.Exp(1.75))
+	// x = (1, −1): z = (0, 0); h = relu(0, −3) = (0, 0); out = 0.25
+	want2 := 1 / (1 + math.Exp(-0.25))
+	x := []float64{5, 0, 1, -1}
+	out := make([]float64, 2)
+	m.PredictBatch(x, 2, out)
+	if math.Abs(out[0]-want) > 1e-15 || math.Abs(out[1]-want2) > 1e-15 {
+		t.Fatalf("got %v, want [%v %v]", out, want, want2)
+	}
+	if got := m.Predict([]float64{5, 0}); got != out[0] {
+		t.Fatalf("Predict %v != PredictBatch %v", got, out[0])
+	}
+}
+
+func TestLRForward(t *testing.T) {
+	f := File{Format: FormatTag, Version: Version, Kind: KindLR, Features: []string{"a", "b"},
+		Mean: []float64{0, 0}, Std: []float64{1, 1}, Layers: []Layer{{W: [][]float64{{2, -3}}, B: []float64{0.5}}}}
+	m, err := New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2·1 − 3·2 + 0.5 = −3.5; no ReLU on the only layer.
+	if got, want := m.Predict([]float64{1, 2}), 1/(1+math.Exp(3.5)); math.Abs(got-want) > 1e-15 {
+		t.Fatalf("got %v want %v", got, want)
+	}
+	if m.Threshold() != DefaultThreshold {
+		t.Fatalf("threshold %v, want default %v", m.Threshold(), DefaultThreshold)
+	}
+}
+
+func TestMarshalRoundTrip(t *testing.T) {
+	m, err := New(tiny())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Parse(b)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	x := []float64{0.3, 7, -2, 1}
+	o1, o2 := make([]float64, 2), make([]float64, 2)
+	m.PredictBatch(x, 2, o1)
+	m2.PredictBatch(x, 2, o2)
+	if o1[0] != o2[0] || o1[1] != o2[1] {
+		t.Fatalf("round trip changed predictions: %v vs %v", o1, o2)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	mod := func(f func(*File)) []byte {
+		x := tiny()
+		f(&x)
+		b, _ := json.Marshal(x)
+		return b
+	}
+	cases := []struct {
+		name string
+		data []byte
+		want error
+		text string
+	}{
+		{"not json", []byte("{"), ErrFormat, ""},
+		{"format", mod(func(f *File) { f.Format = "x" }), ErrFormat, "format"},
+		{"version", mod(func(f *File) { f.Version = 2 }), ErrFormat, "version 2"},
+		{"kind", mod(func(f *File) { f.Kind = "svm" }), ErrFormat, "svm"},
+		{"mean length", mod(func(f *File) { f.Mean = f.Mean[:1] }), ErrShape, "mean"},
+		{"std zero", mod(func(f *File) { f.Std[1] = 0 }), ErrValue, "feature b"},
+		{"row width", mod(func(f *File) { f.Layers[1].W[0] = []float64{1} }), ErrShape, "layer 1 row 0"},
+		{"two outputs", mod(func(f *File) { f.Layers[1].W = append(f.Layers[1].W, []float64{1, 1}); f.Layers[1].B = []float64{0, 0} }), ErrShape, "2 outputs"},
+		{"threshold", mod(func(f *File) { f.Threshold = ptr(1.5) }), ErrValue, "threshold"},
+		{"classes", mod(func(f *File) { f.Classes = 19 }), ErrShape, "75"},
+		{"lr layers", mod(func(f *File) { f.Kind = KindLR }), ErrShape, "exactly 1"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse(c.data)
+			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.text) {
+				t.Fatalf("got %v, want %v containing %q", err, c.want, c.text)
+			}
+		})
+	}
+}
+
+func TestCheck(t *testing.T) {
+	m, _ := New(tiny())
+	cases := []struct {
+		names []string
+		text  string
+	}{
+		{[]string{"a", "b"}, ""},
+		{[]string{"a", "c"}, `feature 1 is "b" in the classifier but "c"`},
+		{[]string{"a"}, "has 2 features"},
+	}
+	for _, c := range cases {
+		err := m.Check(c.names)
+		if c.text == "" {
+			if err != nil {
+				t.Errorf("%v: %v", c.names, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrFeatures) || !strings.Contains(err.Error(), c.text) {
+			t.Errorf("%v: got %v, want %q", c.names, err, c.text)
+		}
+	}
+}
+
+// names19 is the SPEC §2.3 order for 19 classes (sorted byte-wise), built here to avoid importing postproc.
+func names19() []string {
+	var n []string
+	for _, h := range []string{"D", "E"} {
+		n = append(n, h, h+"_bd", h+"_in", h+"_rel", h+"_rel_in", h+"_var", h+"_var_bd", h+"_var_in", h+"_var_rel", h+"_var_rel_in")
+	}
+	n = append(n, "S", "S_bd", "S_in", "S_rel", "S_rel_in")
+	n = append(n, "V", "V_bd", "V_in", "V_rel", "V_rel_in", "V_var", "V_var_bd", "V_var_in", "V_var_rel", "V_var_rel_in")
+	for _, p := range []string{"cprob", "ndist"} {
+		for _, c := range []string{"0", "1", "10", "11", "12", "13", "14", "15", "16", "17", "18", "2", "3", "4", "5", "6", "7", "8", "9"} {
+			n = append(n, p+c)
+		}
+		if p == "cprob" {
+			n = append(n, "mean_x", "mean_y")
+		}
+	}
+	return n
+}
+
+func TestDefault(t *testing.T) {
+	m := Default()
+	if err := m.Check(names19()); err != nil {
+		t.Fatal(err)
+	}
+	if m.Kind() != KindMLP || m.NumParams() != 17176 || m.Classes() != 19 {
+		t.Fatalf("default: kind %s, %d params, %d classes; want mlp, 17176, 19", m.Kind(), m.NumParams(), m.Classes())
+	}
+	if !strings.Contains(string(m.Trained()), "trained") && len(m.Trained()) == 0 {
+		t.Fatal("default classifier has no provenance")
+	}
+	// Probabilities in (0,1) for a spread of inputs.
+	f := m.File()
+	x := make([]float64, 3*75)
+	for i := range x {
+		x[i] = f.Mean[i%75] + 0.5*float64(i/75-1)*f.Std[i%75]
+	}
+	out := make([]float64, 3)
+	m.PredictBatch(x, 3, out)
+	for _, p := range out {
+		if !(p > 0 && p < 1) {
+			t.Fatalf("P(FP) %v outside (0,1)", p)
+		}
+	}
+}
+
+func TestPredictBatchNoAlloc(t *testing.T) {
+	m := Default()
+	x := make([]float64, 64*75)
+	out := make([]float64, 64)
+	m.PredictBatch(x, 64, out) // warm the pool
+	if a := testing.AllocsPerRun(20, func() { m.PredictBatch(x, 64, out) }); a != 0 {
+		t.Fatalf("PredictBatch allocates %v times per call", a)
+	}
+}
+
+func TestConcurrentPredict(t *testing.T) {
+	m := Default()
+	x := make([]float64, 8*75)
+	for i := range x {
+		x[i] = math.Sin(float64(i))
+	}
+	want := make([]float64, 8)
+	m.PredictBatch(x, 8, want)
+	done := make(chan []float64)
+	for range 4 {
+		go func() {
+			out := make([]float64, 8)
+			for range 50 {
+				m.PredictBatch(x, 8, out)
+			}
+			done <- out
+		}()
+	}
+	for range 4 {
+		got := <-done
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("row %d: %v != %v", i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	b, _ := json.Marshal(tiny())
+	f.Add(b)
+	f.Add(DefaultJSON()[:200])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := Parse(data)
+		if err != nil {
+			return
+		}
+		x := make([]float64, len(m.Features()))
+		p := m.Predict(x)
+		if !(p >= 0 && p <= 1) {
+			t.Fatalf("P %v outside [0,1]", p)
+		}
+	})
+}
+
+func BenchmarkPredictBatch(b *testing.B) {
+	m := Default()
+	const n = 128
+	x := make([]float64, n*75)
+	for i := range x {
+		x[i] = math.Cos(float64(i))
+	}
+	out := make([]float64, n)
+	b.ReportAllocs()
+	for b.Loop() {
+		m.PredictBatch(x, n, out)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/component")
+}

@@ -1,0 +1,211 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"metaood/event"
+	"metaood/frame"
+)
+
+// Config is everything a run needs. Sources, Segmenter and Analyzer are required.
+type Config struct {
+	Sources    []Source
+	Segmenter  Segmenter
+	Analyzer   Analyzer
+	Classifier Classifier     // nil keeps every component
+	Tracker    *event.Tracker // nil raises no emergencies
+	Sinks      []Sink
+	Batch      int    // max frames per inference call; default 1
+	Workers    int    // postproc workers; default GOMAXPROCS
+	MaxFrames  int    // stop after this many frames; 0 = until the sources end
+	Provider   string // execution provider, for metrics and stats
+	Metrics    *Metrics
+	Log        *slog.Logger
+	// StopGrace is how long a graceful stop (ctx cancelled) may drain the stages before they are
+	// cancelled too; default 10 s.
+	StopGrace time.Duration
+	// StatsEvery is the period of "stats" events; default 1 s, negative disables them.
+	StatsEvery time.Duration
+	// States receives the capture layer's source states (lost, reconnected); may be nil.
+	States *States
+	// RetryLive reopens a live source whose Run returned, by calling Run again, for sources that
+	// allow it. Off by default: capture's sources retry inside Run and may be run once.
+	RetryLive bool
+	// RetryBackoff is the first wait before a failed live source is reopened (doubling up to 10 s);
+	// default 500 ms.
+	RetryBackoff time.Duration
+	// Recycle, if set, gets every frame the pipeline is done with (capture.Recycle pools buffers).
+	Recycle func(*frame.Frame)
+	// EveryFrame emits an "anomalies" event for every frame, not only those with kept anomalies.
+	EveryFrame bool
+}
+
+// Summary is what a run did.
+type Summary struct {
+	Frames       uint64            // frames that reached the sinks
+	PerSource    map[string]uint64 // frames per source
+	FrameErrors  uint64            // per-frame errors (e.g. NaN logits)
+	FirstErrors  []string          // the first few per-frame errors
+	Dropped      uint64            // frames dropped at live edges
+	Kept         uint64            // anomalies kept by the meta classifier
+	Rejected     uint64            // components it removed
+	Emergencies  uint64            // emergency events
+	SourceErrors []string          // sources that failed (a file source then ends)
+	SinkErrors   []string          // outputs that failed and were turned off
+	Elapsed      time.Duration
+	FPS          float64
+}
+
+// run is the state of one Run call.
+type run struct {
+	cfg      Config
+	log      *slog.Logger
+	m        *Metrics
+	ctrl     chan ctrlMsg // source events to the sink stage
+	sinkDone chan struct{}
+	dropLog  everyN
+	dropped  atomic.Uint64
+
+	mu  sync.Mutex
+	sum Summary
+}
+
+// Run processes the sources until they end, MaxFrames is reached, ctx is cancelled (graceful stop:
+// capture stops, frames in flight are finished, outputs are finalized) or a fatal error occurs.
+// Sinks are always closed. The summary is valid also when an error is returned.
+func Run(ctx context.Context, cfg Config) (Summary, error) {
+	if err := cfg.check(); err != nil {
+		for _, s := range cfg.Sinks { // the contract: sinks are always closed
+			s.Close()
+		}
+		return Summary{}, err
+	}
+	p := &run{cfg: cfg, log: cfg.Log, m: cfg.Metrics, ctrl: make(chan ctrlMsg, 16), sinkDone: make(chan struct{}),
+		dropLog: everyN{period: time.Second}}
+	p.sum.PerSource = map[string]uint64{}
+	if cfg.Provider != "" {
+		p.m.SetProvider(cfg.Provider)
+	}
+	start := time.Now()
+
+	// Stages run on their own context: a cancelled ctx only stops capture, and the close cascades.
+	// After StopGrace the stages are cancelled too.
+	stageCtx, hardStop := context.WithCancel(context.WithoutCancel(ctx))
+	defer hardStop()
+	g, gctx := errgroup.WithContext(stageCtx)
+	srcCtx, stopSources := context.WithCancel(gctx)
+	defer stopSources()
+	stopWatch := context.AfterFunc(ctx, func() {
+		stopSources()
+		t := time.AfterFunc(cfg.StopGrace, hardStop)
+		context.AfterFunc(stageCtx, func() { t.Stop() })
+	})
+	defer stopWatch()
+
+	merged := make(chan *frame.Frame, 2)
+	maps := make(chan job, 2)
+	analysed := make(chan *Result, 2)
+	ordered := make(chan *Result, 2)
+	decided := make(chan *Result, 2)
+
+	var srcWG sync.WaitGroup
+	for _, s := range cfg.Sources {
+		srcWG.Add(1)
+		go func() {
+			defer srcWG.Done()
+			p.supervise(srcCtx, s, merged)
+		}()
+	}
+	go func() { srcWG.Wait(); close(merged) }()
+
+	g.Go(func() error { return p.inferStage(gctx, merged, maps, stopSources) })
+	g.Go(func() error { return p.postprocStage(gctx, maps, analysed) })
+	g.Go(func() error { return reorder(gctx, analysed, ordered) })
+	g.Go(func() error { return p.decideStage(gctx, ordered, decided) })
+	queues := map[string]func() int{
+		StageInfer: func() int { return len(merged) }, StagePostproc: func() int { return len(maps) },
+		"reorder": func() int { return len(analysed) }, StageMetaclf: func() int { return len(ordered) },
+		StageSink: func() int { return len(decided) },
+	}
+	g.Go(func() error { return p.sinkStage(gctx, decided, queues) })
+	err := g.Wait()
+	stopSources()
+	for range merged { // sources may still be blocked on a send after a fatal error
+	}
+	srcWG.Wait()
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.sum
+	s.Dropped = p.dropped.Load()
+	s.Elapsed = time.Since(start)
+	if s.Elapsed > 0 {
+		s.FPS = float64(s.Frames) / s.Elapsed.Seconds()
+	}
+	return s, err
+}
+
+func (c *Config) check() error {
+	if len(c.Sources) == 0 {
+		return fmt.Errorf("%w: no source (give --source)", ErrConfig)
+	}
+	if c.Segmenter == nil || c.Analyzer == nil {
+		return fmt.Errorf("%w: a segmenter and an analyzer are required", ErrConfig)
+	}
+	seen := map[string]bool{}
+	for _, s := range c.Sources {
+		if seen[s.ID()] {
+			return fmt.Errorf("%w: two sources have the id %q; give them distinct ids", ErrConfig, s.ID())
+		}
+		seen[s.ID()] = true
+	}
+	if c.Batch <= 0 {
+		c.Batch = 1
+	}
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.MaxFrames < 0 {
+		return fmt.Errorf("%w: frames %d is negative (--frames)", ErrConfig, c.MaxFrames)
+	}
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics()
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.StopGrace <= 0 {
+		c.StopGrace = 10 * time.Second
+	}
+	if c.RetryBackoff <= 0 {
+		c.RetryBackoff = 500 * time.Millisecond
+	}
+	if c.StatsEvery == 0 {
+		c.StatsEvery = time.Second
+	}
+	return nil
+}
+
+func (p *run) addSourceError(s string) {
+	p.mu.Lock()
+	p.sum.SourceErrors = append(p.sum.SourceErrors, s)
+	p.mu.Unlock()
+}
+
+// send delivers v unless ctx ends first.
+func send[T any](ctx context.Context, ch chan<- T, v T) bool {
+	select {
+	case ch <- v:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

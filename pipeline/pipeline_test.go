@@ -1,0 +1,375 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"metaood/event"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// runWith runs the pipeline with a deadline so a hang fails the test instead of blocking it.
+func runWith(t *testing.T, ctx context.Context, cfg Config) (Summary, error) {
+	t.Helper()
+	if cfg.Segmenter == nil {
+		cfg.Segmenter = &fakeSeg{failAt: -1}
+	}
+	if cfg.Analyzer == nil {
+		cfg.Analyzer = fakeAnalyzer{}
+	}
+	cfg.StatsEvery = -1
+	type res struct {
+		s   Summary
+		err error
+	}
+	done := make(chan res, 1)
+	go func() { s, err := Run(ctx, cfg); done <- res{s, err} }()
+	select {
+	case r := <-done:
+		return r.s, r.err
+	case <-time.After(20 * time.Second):
+		t.Fatal("pipeline did not finish in 20 s")
+		return Summary{}, nil
+	}
+}
+
+func TestOrderPerSource(t *testing.T) {
+	a := &fakeSource{id: "a", n: 25, w: 32, h: 16}
+	b := &fakeSource{id: "b", n: 17, w: 64, h: 32}
+	rec := &recordSink{}
+	sum, err := runWith(t, context.Background(), Config{Sources: []Source{a, b}, Workers: 3, Batch: 4, Sinks: []Sink{rec}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for src, n := range map[string]int{"a": 25, "b": 17} {
+		got := rec.perSrc[src]
+		if len(got) != n || !slices.IsSorted(got) {
+			t.Errorf("source %s: frames %v, want 0..%d in order", src, got, n-1)
+		}
+	}
+	if sum.Frames != 42 || sum.PerSource["a"] != 25 || rec.closed != 1 {
+		t.Errorf("summary %+v, sink closed %d times", sum, rec.closed)
+	}
+	want := []string{"source:a", "source:b"} // opened, then ended, per source
+	types := rec.types()
+	for _, w := range want {
+		if c := strings.Count(strings.Join(types, " "), w); c != 2 {
+			t.Errorf("%d %q events, want 2 (opened, ended): %v", c, w, types)
+		}
+	}
+}
+
+func TestEmergencyRaiseClear(t *testing.T) {
+	anoms := map[uint64]bool{}
+	for i := uint64(3); i <= 8; i++ {
+		anoms[i] = true
+	}
+	tr, err := event.NewTracker(event.DefaultTrackerConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordSink{}
+	sum, err := runWith(t, context.Background(), Config{
+		Sources: []Source{&fakeSource{id: "cam", n: 15, w: 200, h: 100}}, Analyzer: fakeAnalyzer{anoms: anoms},
+		Classifier: fakeClf{}, Tracker: tr, Sinks: []Sink{rec},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seq []string
+	for _, e := range rec.events {
+		switch e := e.(type) {
+		case *event.Emergency:
+			seq = append(seq, "E")
+			if e.Frame != 5 || e.SinceFrame != 3 || !e.Anomaly.InCorridor || e.Anomaly.Area != 400 {
+				t.Errorf("emergency %+v", e)
+			}
+		case *event.Clear:
+			seq = append(seq, "C")
+			if e.Frame != 11 || e.SinceFrame != 3 {
+				t.Errorf("clear %+v", e)
+			}
+		case *event.Anomalies:
+			if len(e.Anomalies) != 1 || e.Rejected != 1 || e.Anomalies[0].PFP != 0.1 {
+				t.Errorf("anomalies event %+v", e)
+			}
+			if e.EmitTS.Before(e.CaptureTS) {
+				t.Errorf("emit %v before capture %v", e.EmitTS, e.CaptureTS)
+			}
+		}
+	}
+	if strings.Join(seq, "") != "EC" {
+		t.Errorf("emergency events %v, want E then C", seq)
+	}
+	if sum.Emergencies != 1 || sum.Kept != 6 || sum.Rejected != 15 {
+		t.Errorf("summary %+v", sum)
+	}
+}
+
+func TestNaNFramesCounted(t *testing.T) {
+	rec := &recordSink{}
+	sum, err := runWith(t, context.Background(), Config{
+		Sources: []Source{&fakeSource{id: "s", n: 10, w: 8, h: 8}}, Segmenter: &fakeSeg{failAt: -1, nan: map[uint64]bool{3: true, 7: true}, errAt: map[uint64]bool{8: true}},
+		Sinks: []Sink{rec},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Frames != 10 || sum.FrameErrors != 3 || len(sum.FirstErrors) != 3 || !strings.Contains(sum.FirstErrors[0], "frame 3: NaN") {
+		t.Errorf("summary %+v", sum)
+	}
+}
+
+func TestSegmentErrorIsFatalButOutputsClose(t *testing.T) {
+	rec := &recordSink{}
+	_, err := runWith(t, context.Background(), Config{
+		Sources: []Source{&fakeSource{id: "s", n: 50, w: 8, h: 8}}, Segmenter: &fakeSeg{failAt: 4}, Sinks: []Sink{rec},
+	})
+	if !errors.Is(err, ErrSegment) || !strings.Contains(err.Error(), "output shape") {
+		t.Fatalf("err = %v, want ErrSegment naming the shape", err)
+	}
+	if rec.closed != 1 || len(rec.results) > 4 {
+		t.Errorf("sink closed %d times, %d results", rec.closed, len(rec.results))
+	}
+}
+
+func TestMaxFrames(t *testing.T) {
+	rec := &recordSink{}
+	sum, err := runWith(t, context.Background(), Config{Sources: []Source{&fakeSource{id: "s", n: 100, w: 8, h: 8}}, MaxFrames: 7, Batch: 3, Sinks: []Sink{rec}})
+	if err != nil || sum.Frames != 7 || len(rec.results) != 7 {
+		t.Errorf("err %v, frames %d, results %d; want 7", err, sum.Frames, len(rec.results))
+	}
+}
+
+func TestGracefulStopKeepsFrames(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var n atomic.Int32
+	rec := &recordSink{onFrame: func(*Result) {
+		if n.Add(1) == 5 {
+			cancel()
+		}
+	}}
+	sum, err := runWith(t, ctx, Config{Sources: []Source{&fakeSource{id: "cam", live: true, infinite: true, w: 8, h: 8}}, Sinks: []Sink{rec}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Frames < 5 || int(sum.Frames) != len(rec.results) || rec.closed != 1 {
+		t.Errorf("frames %d, results %d, closed %d", sum.Frames, len(rec.results), rec.closed)
+	}
+	if ty := rec.types(); ty[len(ty)-1] != "source:cam" {
+		t.Errorf("last event %v, want the source end", ty)
+	}
+}
+
+func TestLiveSourceRetries(t *testing.T) {
+	src := &fakeSource{id: "cam", live: true, n: 3, failAfter: 1, fails: 2, w: 8, h: 8}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rec := &recordSink{onFrame: func(r *Result) {
+		if r.Frame.Seq == 4 { // 1 + 1 from the failing runs, then 3 from the good one
+			cancel()
+		}
+	}}
+	_, err := runWith(t, ctx, Config{Sources: []Source{src}, Sinks: []Sink{rec}, RetryLive: true, RetryBackoff: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states []string
+	for _, e := range rec.events {
+		if s, ok := e.(*event.SourceState); ok {
+			states = append(states, s.State)
+		}
+	}
+	want := []string{"opened", "lost", "reconnected", "lost", "reconnected"}
+	if len(states) < len(want) || !slices.Equal(states[:len(want)], want) {
+		t.Errorf("source states %v, want prefix %v", states, want)
+	}
+}
+
+func TestFileSourceErrorReported(t *testing.T) {
+	rec := &recordSink{}
+	sum, err := runWith(t, context.Background(), Config{
+		Sources: []Source{&fakeSource{id: "clip.mp4", n: 10, failAfter: 3, fails: 1, w: 8, h: 8}}, Sinks: []Sink{rec},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Frames != 3 || len(sum.SourceErrors) != 1 || !strings.Contains(sum.SourceErrors[0], "clip.mp4: fake source broke") {
+		t.Errorf("summary %+v", sum)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  Config
+	}{
+		{"no source", Config{Segmenter: &fakeSeg{}, Analyzer: fakeAnalyzer{}}},
+		{"no segmenter", Config{Sources: []Source{&fakeSource{id: "a"}}, Analyzer: fakeAnalyzer{}}},
+		{"duplicate ids", Config{Sources: []Source{&fakeSource{id: "a"}, &fakeSource{id: "a"}}, Segmenter: &fakeSeg{}, Analyzer: fakeAnalyzer{}}},
+		{"negative frames", Config{Sources: []Source{&fakeSource{id: "a"}}, Segmenter: &fakeSeg{}, Analyzer: fakeAnalyzer{}, MaxFrames: -1}},
+	}
+	for _, c := range cases {
+		if _, err := Run(context.Background(), c.cfg); !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: err = %v, want ErrConfig", c.name, err)
+		}
+	}
+}
+
+func TestWebhookReceivesEvents(t *testing.T) {
+	var got atomic.Int32
+	var bad atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" || !strings.HasPrefix(string(b), `{"type":`) {
+			bad.Add(1)
+		}
+		got.Add(1)
+	}))
+	defer srv.Close()
+	wh := NewWebhookSink(srv.URL, 256, time.Second, nil)
+	rec := &recordSink{}
+	anoms := map[uint64]bool{1: true, 2: true}
+	_, err := runWith(t, context.Background(), Config{Sources: []Source{&fakeSource{id: "s", n: 5, w: 100, h: 50}},
+		Analyzer: fakeAnalyzer{anoms: anoms}, Sinks: []Sink{rec, wh}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int(got.Load()) != len(rec.events) || bad.Load() != 0 || wh.Sent.Load() != uint64(len(rec.events)) {
+		t.Errorf("webhook got %d POSTs (%d bad), sink saw %d events", got.Load(), bad.Load(), len(rec.events))
+	}
+}
+
+func TestWebhookDropsWhenFull(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	wh := NewWebhookSink(srv.URL, 2, 5*time.Second, nil)
+	for range 10 {
+		if err := wh.Event(nil, []byte(`{"type":"x"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := wh.Dropped.Load(); d < 7 {
+		t.Errorf("dropped %d of 10 with a queue of 2, want ≥ 7", d)
+	}
+	close(release)
+	wh.Close()
+	srv.CloseClientConnections()
+}
+
+func TestJSONLAndCSV(t *testing.T) {
+	dir := t.TempDir()
+	js, err := CreateJSONL(filepath.Join(dir, "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := CreateCSV(filepath.Join(dir, "summary.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	anoms := map[uint64]bool{1: true}
+	_, err = runWith(t, context.Background(), Config{Sources: []Source{&fakeSource{id: "s", n: 4, w: 100, h: 50}},
+		Analyzer: fakeAnalyzer{anoms: anoms}, Segmenter: &fakeSeg{failAt: -1, nan: map[uint64]bool{2: true}}, Sinks: []Sink{js, cs}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := os.ReadFile(filepath.Join(dir, "events.jsonl"))
+	lines := strings.Split(strings.TrimSpace(string(ev)), "\n")
+	// opened, anomalies of frames 0, 1, 3 (the corner component is kept without a classifier; frame 2
+	// is NaN), ended last.
+	if len(lines) != 5 || !strings.Contains(lines[1], `"type":"anomalies"`) || !strings.Contains(lines[4], `"state":"ended"`) {
+		t.Errorf("events file:\n%s", ev)
+	}
+	csvText, _ := os.ReadFile(filepath.Join(dir, "summary.csv"))
+	rows := strings.Split(strings.TrimSpace(string(csvText)), "\n")
+	if len(rows) != 5 || rows[0] != strings.Join(CSVHeader, ",") || !strings.Contains(rows[3], "NaN logits") {
+		t.Errorf("csv:\n%s", csvText)
+	}
+}
+
+func TestCheckOutDir(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "file")
+	os.WriteFile(blocker, nil, 0o644)
+	cases := []struct {
+		dir     string
+		wantErr bool
+	}{
+		{filepath.Join(dir, "new", "nested"), false},
+		{filepath.Join(blocker, "sub"), true},
+	}
+	if os.Getuid() != 0 { // root writes anywhere
+		ro := filepath.Join(dir, "ro")
+		os.Mkdir(ro, 0o555)
+		cases = append(cases, struct {
+			dir     string
+			wantErr bool
+		}{ro, true})
+	}
+	for _, c := range cases {
+		err := CheckOutDir(c.dir)
+		if (err != nil) != c.wantErr || (err != nil && (!errors.Is(err, ErrOutDir) || !strings.Contains(err.Error(), c.dir) || !strings.Contains(err.Error(), "--out"))) {
+			t.Errorf("CheckOutDir(%s) = %v, wantErr %v", c.dir, err, c.wantErr)
+		}
+	}
+}
+
+func TestMetricsServed(t *testing.T) {
+	m := NewMetrics()
+	_, err := runWith(t, context.Background(), Config{Sources: []Source{&fakeSource{id: "s", n: 3, w: 8, h: 8}}, Metrics: m, Provider: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rr, httptest.NewRequest("GET", "/metrics", nil))
+	body := rr.Body.String()
+	for _, want := range []string{`metaood_stage_seconds_count{stage="infer"}`, `metaood_frames_total{source="s"} 3`, `metaood_execution_provider{provider="cpu"} 1`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if q := m.Quantiles()[StagePostproc]; q.P99MS < q.P50MS {
+		t.Errorf("quantiles %+v", q)
+	}
+}
+
+func TestLiveSourceErrorWithoutRetryEnds(t *testing.T) {
+	states := NewStates()
+	states.Report("cam", event.StateLost, "unplugged") // what capture reports while it retries
+	states.Report("cam", event.StateOpened, "")        // opened/ended come from the pipeline itself
+	src := &fakeSource{id: "cam", live: true, n: 3, failAfter: 2, fails: 1, w: 8, h: 8}
+	rec := &recordSink{}
+	sum, err := runWith(t, context.Background(), Config{Sources: []Source{src}, Sinks: []Sink{rec}, States: states})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states2 []string
+	for _, e := range rec.events {
+		if s, ok := e.(*event.SourceState); ok {
+			states2 = append(states2, s.State)
+		}
+	}
+	if sum.Frames != 2 || len(sum.SourceErrors) != 1 || !slices.Contains(states2, "lost") || strings.Count(strings.Join(states2, ","), "opened") != 1 {
+		t.Errorf("frames %d, source errors %v, states %v", sum.Frames, sum.SourceErrors, states2)
+	}
+}

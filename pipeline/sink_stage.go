@@ -1,0 +1,205 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"metaood/event"
+	"metaood/frame"
+)
+
+// maxFirstErrors is how many per-frame error messages the summary keeps.
+const maxFirstErrors = 5
+
+// sinkStage feeds every result and event to the sinks in order, emits stats events, and closes the
+// sinks when it ends (for any reason), so the video is finalized and the files flushed.
+func (p *run) sinkStage(ctx context.Context, in <-chan *Result, queues map[string]func() int) (err error) {
+	sinks := make([]Sink, len(p.cfg.Sinks))
+	copy(sinks, p.cfg.Sinks)
+	var held []ctrlMsg // source events waiting for their source's frames
+	defer func() {
+		close(p.sinkDone)
+		p.drainCtrl(sinks, &held)
+		for _, s := range sinks {
+			if s == nil {
+				continue
+			}
+			if cerr := s.Close(); cerr != nil {
+				p.addSinkError(cerr)
+				err = errors.Join(err, fmt.Errorf("%w: %w", ErrSink, cerr))
+			}
+		}
+	}()
+	var states <-chan *event.SourceState // nil channel: never ready
+	if p.cfg.States != nil {
+		states = p.cfg.States.ch
+	}
+	var tick <-chan time.Time
+	if p.cfg.StatsEvery > 0 {
+		t := time.NewTicker(p.cfg.StatsEvery)
+		defer t.Stop()
+		tick = t.C
+	}
+	fpsStart, fpsCount, fps := time.Now(), 0, 0.0
+	delivered := map[string]uint64{}
+	release := func() {
+		kept := held[:0]
+		for _, c := range held {
+			if delivered[c.e.Source] >= c.after {
+				p.emit(sinks, c.e)
+			} else {
+				kept = append(kept, c)
+			}
+		}
+		held = kept
+	}
+	for {
+		select {
+		case r, ok := <-in:
+			if !ok {
+				return nil
+			}
+			now := time.Now()
+			fpsCount++
+			if d := now.Sub(fpsStart); d >= time.Second {
+				fps, fpsStart, fpsCount = float64(fpsCount)/d.Seconds(), now, 0
+				p.m.fps.Set(fps)
+			}
+			r.FPS, r.Latency = fps, now.Sub(r.Frame.Captured)
+			p.deliver(sinks, r)
+			delivered[r.Frame.Source]++
+			release()
+		case c := <-p.ctrl:
+			held = append(held, c)
+			release()
+		case e := <-states:
+			held = append(held, ctrlMsg{e, delivered[e.Source]})
+			release()
+		case <-tick:
+			for name, l := range queues {
+				p.m.queue.WithLabelValues(name).Set(float64(l()))
+			}
+			p.emit(sinks, p.stats(fps))
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+func (p *run) deliver(sinks []Sink, r *Result) {
+	t0 := time.Now()
+	for i, s := range sinks {
+		if s == nil {
+			continue
+		}
+		if err := s.Frame(r); err != nil {
+			p.disable(sinks, i, err)
+		}
+	}
+	for _, e := range r.Events {
+		p.emit(sinks, e)
+	}
+	p.m.Observe(StageSink, time.Since(t0))
+	p.m.Observe(StageTotal, time.Since(r.Frame.Captured))
+
+	src := r.Frame.Source
+	p.m.frames.WithLabelValues(src).Inc()
+	p.mu.Lock()
+	p.sum.Frames++
+	p.sum.PerSource[src]++
+	if r.Err != nil {
+		p.sum.FrameErrors++
+		if len(p.sum.FirstErrors) < maxFirstErrors {
+			p.sum.FirstErrors = append(p.sum.FirstErrors, fmt.Sprintf("%s frame %d: %v", src, r.Frame.Seq, r.Err))
+		}
+	}
+	kept := uint64(len(r.Anomalies) - r.Rejected)
+	p.sum.Kept += kept
+	p.sum.Rejected += uint64(r.Rejected)
+	for _, e := range r.Events {
+		if e.Head().Type == event.TypeEmergency {
+			p.sum.Emergencies++
+			p.m.emerg.WithLabelValues(src).Inc()
+		}
+	}
+	p.mu.Unlock()
+	if r.Err != nil {
+		p.m.errors.WithLabelValues(StagePostproc).Inc()
+		p.log.Warn("frame skipped", "stage", StagePostproc, "source", src, "frame", r.Frame.Seq, "err", r.Err)
+	}
+	p.m.anoms.WithLabelValues("kept").Add(float64(kept))
+	p.m.anoms.WithLabelValues("rejected").Add(float64(r.Rejected))
+	if r.Analysis != nil && r.Analysis.Release != nil {
+		r.Analysis.Release()
+		r.Analysis = nil
+	}
+	p.recycle(r.Frame)
+}
+
+func (p *run) recycle(f *frame.Frame) {
+	if p.cfg.Recycle != nil && f != nil {
+		p.cfg.Recycle(f)
+	}
+}
+
+// emit stamps the emit time, marshals e once and hands it to every sink.
+func (p *run) emit(sinks []Sink, e event.Event) {
+	e.Head().EmitTS = time.Now()
+	line, err := event.Marshal(e)
+	if err != nil { // only a NaN can do this; keep going without the event
+		p.log.Error("event not encodable", "type", e.Head().Type, "err", err)
+		return
+	}
+	for i, s := range sinks {
+		if s == nil {
+			continue
+		}
+		if err := s.Event(e, line); err != nil {
+			p.disable(sinks, i, err)
+		}
+	}
+}
+
+// disable turns a failing sink off (closing it) so one broken output does not stop the others.
+func (p *run) disable(sinks []Sink, i int, err error) {
+	p.log.Error("output failed; turned off", "err", err)
+	p.addSinkError(err)
+	if cerr := sinks[i].Close(); cerr != nil {
+		p.log.Error("closing failed output", "err", cerr)
+	}
+	sinks[i] = nil
+}
+
+func (p *run) addSinkError(err error) {
+	p.mu.Lock()
+	p.sum.SinkErrors = append(p.sum.SinkErrors, err.Error())
+	p.mu.Unlock()
+}
+
+// drainCtrl emits the source events still held or queued when the sink stage ends.
+func (p *run) drainCtrl(sinks []Sink, held *[]ctrlMsg) {
+	for _, c := range *held {
+		p.emit(sinks, c.e)
+	}
+	for {
+		select {
+		case c := <-p.ctrl:
+			p.emit(sinks, c.e)
+		default:
+			return
+		}
+	}
+}
+
+func (p *run) stats(fps float64) event.Event {
+	now := time.Now()
+	p.mu.Lock()
+	frames, errs := p.sum.Frames, p.sum.FrameErrors
+	p.mu.Unlock()
+	return &event.Stats{
+		Header: event.Header{Type: event.TypeStats, Source: "all", Frame: frames, CaptureTS: now, EmitTS: now},
+		Stages: p.m.Quantiles(), FPS: fps, Frames: frames, Dropped: p.dropped.Load(), Errors: errs, Provider: p.cfg.Provider,
+	}
+}

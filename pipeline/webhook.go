@@ -1,0 +1,104 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"metaood/event"
+)
+
+// WebhookSink POSTs each event (application/json) to a URL from its own goroutine. Its queue is
+// bounded: when the receiver is slow the newest event is dropped and counted, the pipeline never waits.
+type WebhookSink struct {
+	url     string
+	client  *http.Client
+	log     *slog.Logger
+	q       chan []byte
+	wg      sync.WaitGroup
+	once    sync.Once
+	ctx     context.Context
+	cancel  context.CancelFunc
+	Dropped atomic.Uint64 // events dropped because the queue was full
+	Failed  atomic.Uint64 // POSTs that failed or got a non-2xx answer
+	Sent    atomic.Uint64 // POSTs answered 2xx
+}
+
+// NewWebhookSink starts the sender. queue is the bound (default 64); timeout is per POST (default 2 s).
+func NewWebhookSink(url string, queue int, timeout time.Duration, log *slog.Logger) *WebhookSink {
+	if queue <= 0 {
+		queue = 64
+	}
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	w := &WebhookSink{url: url, client: &http.Client{Timeout: timeout}, log: log.With("stage", "webhook"), q: make(chan []byte, queue)}
+	w.ctx, w.cancel = context.WithCancel(context.Background())
+	w.wg.Go(w.loop)
+	return w
+}
+
+func (w *WebhookSink) loop() {
+	warn := everyN{period: 5 * time.Second}
+	for body := range w.q {
+		if err := w.post(body); err != nil {
+			w.Failed.Add(1)
+			if warn.Allow() {
+				w.log.Warn("webhook POST failed", "url", w.url, "err", err, "failed_total", w.Failed.Load())
+			}
+			continue
+		}
+		w.Sent.Add(1)
+	}
+}
+
+func (w *WebhookSink) post(body []byte) error {
+	req, err := http.NewRequestWithContext(w.ctx, http.MethodPost, w.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("status %s", resp.Status)
+	}
+	return nil
+}
+
+// Frame implements Sink.
+func (w *WebhookSink) Frame(*Result) error { return nil }
+
+// Event implements Sink: it queues the line, or drops it when the queue is full.
+func (w *WebhookSink) Event(_ event.Event, line []byte) error {
+	select {
+	case w.q <- append([]byte(nil), line...):
+	default:
+		w.Dropped.Add(1)
+	}
+	return nil
+}
+
+// closeWait is how long Close lets queued events go out before abandoning them.
+const closeWait = 3 * time.Second
+
+// Close stops accepting events and sends the queued ones for up to 3 s; the rest are abandoned.
+func (w *WebhookSink) Close() error {
+	w.once.Do(func() { close(w.q) })
+	t := time.AfterFunc(closeWait, w.cancel)
+	w.wg.Wait()
+	t.Stop()
+	w.cancel()
+	return nil
+}

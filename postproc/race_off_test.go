@@ -1,0 +1,5 @@
+//go:build !race
+
+package postproc
+
+const raceEnabled = false

@@ -1,0 +1,5 @@
+//go:build !matprofile
+
+package render
+
+func openMats() int { return 0 }

@@ -1,0 +1,96 @@
+package render
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"metaood/event"
+	"metaood/frame"
+	"metaood/pipeline"
+)
+
+func result(src string, seq uint64, w, h int, emergency bool) *pipeline.Result {
+	f := &frame.Frame{Source: src, Seq: seq, Captured: time.Now(), W: w, H: h, Pix: make([]byte, 3*w*h)}
+	return &pipeline.Result{
+		Frame:    f,
+		Analysis: &pipeline.Analysis{W: w / 2, H: h / 2, Entropy: make([]float32, w/2*h/2)},
+		Anomalies: []event.Anomaly{
+			{ID: 1, BBox: [4]int{w / 2, h * 3 / 4, 10, 10}, Area: 100, PFP: 0.1, InCorridor: true},
+			{ID: 2, BBox: [4]int{1, 1, 5, 5}, Area: 25, PFP: 0.9},
+		},
+		Kept: []bool{true, false}, Rejected: 1, Emergency: emergency, ScaleX: 2, ScaleY: 2,
+	}
+}
+
+func TestSinkVideosPerSourceAndEvidence(t *testing.T) {
+	dir := t.TempDir()
+	var published, events int
+	s := NewSink(SinkOptions{Dir: dir, Video: "annotated.avi", FPS: 10, Multi: true, Corridor: event.DefaultCorridor(),
+		EvidenceEvery: 3,
+		PublishFrame: func(source string, seq uint64, captured time.Time, w, h int, bgr []byte) {
+			if len(bgr) == 3*w*h {
+				published++
+			}
+		},
+		PublishEvent: func([]byte) { events++ }})
+	for i := range 4 {
+		for _, src := range []string{"a", "cam/0"} {
+			if err := s.Frame(result(src, uint64(i), 64, 32, i == 2)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	bad := result("a", 9, 64, 32, false)
+	bad.Analysis, bad.Anomalies, bad.Kept, bad.Err = nil, nil, nil, errors.New("NaN logits")
+	if err := s.Frame(bad); err != nil {
+		t.Fatalf("an errored frame must still be drawn: %v", err)
+	}
+	s.Event(nil, []byte(`{"type":"clear"}`))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{filepath.Join(dir, "annotated-a.avi"): 5, filepath.Join(dir, "annotated-cam_0.avi"): 4}
+	if v := s.Videos(); len(v) != 2 {
+		t.Fatalf("videos %v", v)
+	}
+	for p, n := range want {
+		if got, w, h, err := ReadVideoInfo(p); err != nil || got != n || w != 64 || h != 32 {
+			t.Errorf("%s: %d frames %dx%d (%v), want %d", p, got, w, h, err, n)
+		}
+	}
+	// PNGs: seq 0 and 3 of both sources, the emergency frames (seq 2), and a/9.
+	pngs, _ := filepath.Glob(filepath.Join(dir, "frames", "*.png"))
+	if n, _ := s.Evidence(); n != 7 || len(pngs) != 7 {
+		t.Errorf("evidence %d files %v, want 7", n, pngs)
+	}
+	if published != 9 || events != 1 {
+		t.Errorf("published %d frames, %d events", published, events)
+	}
+}
+
+func TestSinkSizeChangeIsAnError(t *testing.T) {
+	s := NewSink(SinkOptions{Dir: t.TempDir(), Video: "v.avi"})
+	defer s.Close()
+	if err := s.Frame(result("a", 0, 64, 32, false)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Frame(result("a", 1, 32, 16, false)); !errors.Is(err, ErrVideo) {
+		t.Errorf("size change: %v", err)
+	}
+}
+
+func TestSinkInactiveDrawsNothing(t *testing.T) {
+	s := NewSink(SinkOptions{Dir: t.TempDir()})
+	r := result("a", 0, 64, 32, false)
+	r.Frame.Pix = nil // would fail if it were drawn
+	if err := s.Frame(r); err != nil {
+		t.Error(err)
+	}
+	s.Close()
+	if _, err := os.Stat(filepath.Join(s.opts.Dir, "frames")); err == nil {
+		t.Error("frames folder created without evidence")
+	}
+}

@@ -1,0 +1,120 @@
+package render
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gocv.io/x/gocv"
+)
+
+// Codec returns the FourCC used for a video file name: mp4 → mp4v, avi → MJPG, webm → VP80, mkv → MJPG.
+func Codec(path string) (string, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".mp4", ".m4v", ".mov":
+		return "mp4v", nil
+	case ".avi", ".mkv":
+		return "MJPG", nil
+	case ".webm":
+		return "VP80", nil
+	}
+	return "", errorf(ErrVideo, "%s: unknown video extension; use .mp4, .avi, .mkv or .webm", path)
+}
+
+// VideoWriter writes BGR frames of one size to a video file.
+type VideoWriter struct {
+	path   string
+	w, h   int
+	vw     *gocv.VideoWriter
+	frames int
+}
+
+// CreateVideo opens path for w×h frames at fps frames per second.
+func CreateVideo(path string, fps float64, w, h int) (*VideoWriter, error) {
+	codec, err := Codec(path)
+	if err != nil {
+		return nil, err
+	}
+	if fps <= 0 || fps > 1000 {
+		fps = 25
+	}
+	vw, err := gocv.VideoWriterFile(path, codec, fps, w, h, true)
+	if err != nil || !vw.IsOpened() {
+		if vw != nil {
+			vw.Close()
+		}
+		return nil, errorf(ErrVideo, "%s: cannot open for writing (%s, %dx%d); check the folder or try --video out.avi", path, codec, w, h)
+	}
+	return &VideoWriter{path: path, w: w, h: h, vw: vw}, nil
+}
+
+// Write appends one BGR frame of the writer's size.
+func (v *VideoWriter) Write(bgr []byte, w, h int) error {
+	if w != v.w || h != v.h || len(bgr) != 3*w*h {
+		return errorf(ErrVideo, "%s: frame %dx%d (%d bytes) in a %dx%d video", v.path, w, h, len(bgr), v.w, v.h)
+	}
+	m, err := gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC3, bgr)
+	if err != nil {
+		return errorf(ErrVideo, "%s: %v", v.path, err)
+	}
+	defer m.Close()
+	if err := v.vw.Write(m); err != nil {
+		return errorf(ErrVideo, "%s: %v", v.path, err)
+	}
+	v.frames++
+	return nil
+}
+
+// Frames returns how many frames were written.
+func (v *VideoWriter) Frames() int { return v.frames }
+
+// Path returns the file name.
+func (v *VideoWriter) Path() string { return v.path }
+
+// Close finalizes the file (writes the container index); the video plays only after it.
+func (v *VideoWriter) Close() error {
+	if v.vw == nil {
+		return nil
+	}
+	err := v.vw.Close()
+	v.vw = nil
+	if err != nil {
+		return errorf(ErrVideo, "%s: finalizing: %v", v.path, err)
+	}
+	return nil
+}
+
+// SaveImage writes a BGR frame as an image file; the extension (.png, .jpg) picks the format.
+func SaveImage(path string, bgr []byte, w, h int) error {
+	if len(bgr) != 3*w*h {
+		return errorf(ErrScene, "%s: %d bytes for %dx%d", path, len(bgr), w, h)
+	}
+	m, err := gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC3, bgr)
+	if err != nil {
+		return errorf(ErrScene, "%s: %v", path, err)
+	}
+	defer m.Close()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return errorf(ErrVideo, "%s: %v", path, err)
+	}
+	if !gocv.IMWrite(path, m) {
+		return errorf(ErrVideo, "%s: cannot write the image", path)
+	}
+	return nil
+}
+
+// ReadVideoInfo opens a video and returns its frame count and size (for checks and tests).
+func ReadVideoInfo(path string) (frames, w, h int, err error) {
+	vc, err := gocv.VideoCaptureFile(path)
+	if err != nil {
+		return 0, 0, 0, errorf(ErrVideo, "%s: %v", path, err)
+	}
+	defer vc.Close()
+	m := gocv.NewMat()
+	defer m.Close()
+	for vc.Read(&m) && !m.Empty() {
+		frames++
+		w, h = m.Cols(), m.Rows()
+	}
+	return frames, w, h, nil
+}

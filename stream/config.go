@@ -1,0 +1,82 @@
+package stream
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+)
+
+// DefaultAddr is where the viewer listens when no address is given: loopback only.
+const DefaultAddr = "127.0.0.1:8080"
+
+// Config sets up a Server. Zero fields take the defaults of DefaultConfig.
+type Config struct {
+	Addr        string // host:port to listen on; default 127.0.0.1:8080; port 0 picks a free port
+	Token       string // optional bearer token for the page, /whep, /metrics (and so the data channel)
+	MaxViewers  int    // simultaneous viewers over all sources; default 4
+	BitrateKbps int    // VP8 target bitrate per source; default 2500
+	FPS         int    // nominal frame rate for the encoder's rate control; default 30
+	AllowPublic bool   // listen on a non-loopback address: an explicit choice
+	// FrameMarker stamps each frame's sequence number as a small barcode in the top-left corner
+	// of the encoded picture (not the caller's buffer), so the page can match decoded frames to
+	// capture times and report glass-to-glass latency. Off by default.
+	FrameMarker bool
+}
+
+// DefaultConfig returns the defaults: loopback, no token, 4 viewers, 2500 kbps, 30 fps.
+func DefaultConfig() Config {
+	return Config{Addr: DefaultAddr, MaxViewers: 4, BitrateKbps: 2500, FPS: 30}
+}
+
+// withDefaults fills zero fields from DefaultConfig.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Addr == "" {
+		c.Addr = d.Addr
+	}
+	if c.MaxViewers == 0 {
+		c.MaxViewers = d.MaxViewers
+	}
+	if c.BitrateKbps == 0 {
+		c.BitrateKbps = d.BitrateKbps
+	}
+	if c.FPS == 0 {
+		c.FPS = d.FPS
+	}
+	return c
+}
+
+// Validate checks the settings; messages name the flag a user would change.
+func (c Config) Validate() error {
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("%w: --webrtc %q is not host:port (e.g. %s): %v", ErrConfig, c.Addr, DefaultAddr, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("%w: --webrtc %q: port %q is not a number 0..65535", ErrConfig, c.Addr, port)
+	}
+	if !c.AllowPublic && !isLoopbackHost(host) {
+		return fmt.Errorf("%w: --webrtc %q is reachable from other machines; use 127.0.0.1 or pass --webrtc-public (and set a token)", ErrPublic, c.Addr)
+	}
+	switch {
+	case c.MaxViewers < 1 || c.MaxViewers > 64:
+		return fmt.Errorf("%w: max viewers %d (want 1..64)", ErrConfig, c.MaxViewers)
+	case c.BitrateKbps < 100 || c.BitrateKbps > 50000:
+		return fmt.Errorf("%w: --webrtc-bitrate %d kbps (want 100..50000)", ErrConfig, c.BitrateKbps)
+	case c.FPS < 1 || c.FPS > 120:
+		return fmt.Errorf("%w: fps %d (want 1..120)", ErrConfig, c.FPS)
+	case len(c.Token) > 256:
+		return fmt.Errorf("%w: --webrtc-token is %d bytes (want ≤ 256)", ErrConfig, len(c.Token))
+	}
+	return nil
+}
+
+// isLoopbackHost reports whether host names only this machine. An empty host or an unspecified
+// address (0.0.0.0, ::) listens everywhere, so it is not loopback.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

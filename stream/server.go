@@ -1,0 +1,335 @@
+// Package stream serves live WebRTC monitoring: a WHEP endpoint (RFC 9725 shapes) that hands
+// each viewer the source's VP8 video, a data channel carrying the events JSON, and an embedded
+// viewer page. One encoder per source feeds all its viewers; each viewer has bounded queues,
+// so a slow viewer drops frames and events and never stalls the pipeline or other viewers.
+package stream
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Server is the live viewer: HTTP (page, /whep, /metrics) plus WebRTC peers.
+type Server struct {
+	cfg  Config
+	log  *slog.Logger
+	m    *metrics
+	api  *webrtc.API
+	ln   net.Listener
+	url  string
+	http *http.Server
+
+	ctx    context.Context // lives until Run returns or Close; parent of encoder goroutines
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // encoder and viewer goroutines
+
+	mu        sync.Mutex
+	sources   map[string]*source
+	order     []string // source names in order of first frame
+	viewers   map[string]*viewer
+	state     map[string]stateEvent // latest banner (emergency/clear) and stats event per source, replayed to newcomers
+	nEvents   uint64                // events published, orders the replay
+	answering int                   // offers being answered (slots reserved)
+	closed    bool
+
+	badFrames      sync.Once
+	connectTimeout time.Duration // a viewer not connected by then is dropped
+}
+
+// New checks cfg, opens the listener (so URL is exact, even for port 0) and prepares WebRTC.
+// It refuses a non-loopback Addr unless cfg.AllowPublic. Call Run to serve, or Close.
+func New(cfg Config, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	api, err := newAPI(!cfg.AllowPublic)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --webrtc %s: %v (pick another port)", ErrListen, cfg.Addr, err)
+	}
+	s := &Server{
+		cfg: cfg, log: log.With("stage", "stream"), m: newMetrics(), api: api, ln: ln,
+		connectTimeout: connectTimeout,
+		sources:        map[string]*source{}, viewers: map[string]*viewer{}, state: map[string]stateEvent{},
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.url = viewerURL(ln.Addr().(*net.TCPAddr), cfg.Token)
+	s.http = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	return s, nil
+}
+
+// viewerURL is the page's address; an unspecified listen address is shown as 127.0.0.1.
+func viewerURL(a *net.TCPAddr, token string) string {
+	host := a.IP.String()
+	if a.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, fmt.Sprint(a.Port)), Path: "/"}
+	if token != "" {
+		u.RawQuery = url.Values{"token": {token}}.Encode()
+	}
+	return u.String()
+}
+
+// newAPI builds pion's API: VP8 only, default interceptors (NACK, RTCP reports, TWCC), UDP4,
+// no mDNS, loopback candidates included (and only those when loopbackOnly), short ICE timeouts
+// so a vanished viewer frees its slot within seconds.
+func newAPI(loopbackOnly bool) (*webrtc.API, error) {
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000,
+			RTCPFeedback: []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"},
+				{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "transport-cc"}}},
+		PayloadType: 96,
+	}, webrtc.RTPCodecTypeVideo); err != nil {
+		return nil, fmt.Errorf("stream: register VP8: %w", err)
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
+		return nil, fmt.Errorf("stream: interceptors: %w", err)
+	}
+	se := webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetICETimeouts(3*time.Second, 8*time.Second, time.Second)
+	if loopbackOnly {
+		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}
+
+// URL returns the viewer page's address, http://addr/ (with ?token=… when a token is set).
+func (s *Server) URL() string { return s.url }
+
+// Collectors returns the Prometheus collectors (viewers, frames encoded/dropped, events), for
+// a pipeline that serves its own registry; /metrics on this server serves them too.
+func (s *Server) Collectors() []prometheus.Collector { return s.m.collectors() }
+
+// Run serves until ctx is done, then closes every peer and waits for its goroutines.
+func (s *Server) Run(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.mu.Unlock()
+	s.log.Info("live viewer", "url", s.url)
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if serr := s.http.Shutdown(shutCtx); serr != nil {
+		s.log.Warn("http shutdown", "err", serr)
+	}
+	s.Close()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("stream: serve %s: %w", s.cfg.Addr, err)
+	}
+	return nil
+}
+
+// Close stops serving (when Run was never called, it frees the listener), closes every
+// peer and waits for the goroutines. Safe to call more than once.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	vs := make([]*viewer, 0, len(s.viewers))
+	for _, v := range s.viewers {
+		vs = append(vs, v)
+	}
+	s.mu.Unlock()
+	s.cancel()
+	_ = s.http.Close()
+	_ = s.ln.Close() // when Run never served it, http.Server does not know the listener
+	for _, v := range vs {
+		s.removeViewer(v)
+	}
+	s.wg.Wait()
+}
+
+// PublishFrame offers one BGR24 frame of source for streaming. It never blocks: the frame is
+// copied into the source's one-slot queue (replacing an older one not yet encoded) or, with
+// nobody watching, ignored. seq is drawn as the frame marker when Config.FrameMarker is set.
+func (s *Server) PublishFrame(source string, seq uint64, captured time.Time, w, h int, bgr []byte) {
+	if w <= 0 || h <= 0 || len(bgr) != 3*w*h {
+		s.m.framesDropped.WithLabelValues(source, "invalid").Inc()
+		s.badFrames.Do(func() {
+			s.log.Warn("frame not streamed", "err", fmt.Errorf("%w: %s/%d: %d bytes for %dx%d BGR24 (want %d)",
+				ErrFrame, source, seq, len(bgr), w, h, 3*w*h))
+		})
+		return
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	src := s.sources[source]
+	if src == nil {
+		src = newSource(s, source)
+		s.sources[source] = src
+		s.order = append(s.order, source)
+	}
+	s.mu.Unlock()
+	src.publish(seq, captured, w, h, bgr)
+}
+
+// stateEvent is a remembered event and its publication number.
+type stateEvent struct {
+	n   uint64
+	msg []byte
+}
+
+// eventHead is what the server reads of an event: enough to keep the banner state.
+type eventHead struct {
+	Type   string `json:"type"`
+	Source string `json:"source"`
+}
+
+// PublishEvent sends one event (the events-file JSON object) to every viewer's data channel.
+// It never blocks: each viewer has a bounded queue and drops (counted) when it is full.
+// The latest emergency/clear and stats events per source are replayed to viewers who join later.
+func (s *Server) PublishEvent(msg []byte) {
+	var h eventHead
+	if err := json.Unmarshal(msg, &h); err != nil {
+		s.m.eventsDropped.Inc()
+		s.log.Debug("event not sent: not a JSON object", "err", err)
+		return
+	}
+	b := append([]byte(nil), msg...) // the caller may reuse msg
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.nEvents++
+	switch h.Type {
+	case "emergency", "clear":
+		s.state[h.Source+"\x00banner"] = stateEvent{s.nEvents, b}
+	case "stats":
+		s.state[h.Source+"\x00stats"] = stateEvent{s.nEvents, b}
+	}
+	for _, v := range s.viewers {
+		v.pushEvent(b)
+	}
+}
+
+// addViewer registers v under the server lock, queueing the replay state first so that the
+// viewer sees events in order.
+func (s *Server) addViewer(v *viewer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || v.removed {
+		return ErrClosed
+	}
+	replay := make([]stateEvent, 0, len(s.state))
+	for _, e := range s.state {
+		replay = append(replay, e)
+	}
+	sort.Slice(replay, func(i, j int) bool { return replay[i].n < replay[j].n }) // as first published
+	for _, e := range replay {
+		v.pushEvent(e.msg)
+	}
+	s.viewers[v.id] = v
+	v.src.addViewer(s.ctx, &s.wg, v)
+	s.wg.Add(3)
+	go func() { defer s.wg.Done(); v.readRTCP() }()
+	go func() { defer s.wg.Done(); v.writeFrames() }()
+	go func() { defer s.wg.Done(); v.writeEvents() }()
+	return nil
+}
+
+// removeViewer forgets v and closes it; safe from pion callbacks and more than once.
+func (s *Server) removeViewer(v *viewer) {
+	s.mu.Lock()
+	v.removed = true // a peer that fails before addViewer must not be added afterwards
+	if s.viewers[v.id] == v {
+		delete(s.viewers, v.id)
+	}
+	s.mu.Unlock()
+	v.src.removeViewer(v)
+	v.close()
+}
+
+// viewerCount is the number of connected or connecting viewers.
+func (s *Server) viewerCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.viewers)
+}
+
+// reserveSlot takes a viewer slot for an offer being answered, so that concurrent offers
+// cannot exceed MaxViewers; releaseSlot gives it back once the viewer is registered or refused.
+func (s *Server) reserveSlot() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.viewers)+s.answering >= s.cfg.MaxViewers {
+		return false
+	}
+	s.answering++
+	return true
+}
+
+func (s *Server) releaseSlot() {
+	s.mu.Lock()
+	s.answering--
+	s.mu.Unlock()
+}
+
+// pickSource returns the named source, or the first one when name is empty.
+func (s *Server) pickSource(name string) (*source, []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if name == "" && len(s.order) > 0 {
+		name = s.order[0]
+	}
+	return s.sources[name], append([]string(nil), s.order...)
+}
+
+// newID returns a random resource id for a viewer.
+func newID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails on Linux
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,263 @@
+package stream
+
+import (
+	"crypto/subtle"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+//go:embed web/index.html
+var indexHTML []byte
+
+const (
+	maxSDPBytes    = 64 << 10 // an SDP offer is a few KiB; more is not an offer
+	gatherTimeout  = 5 * time.Second
+	connectTimeout = 15 * time.Second
+	whepPath       = "/whep"
+)
+
+// pageCSP keeps the page to its own inline code and this origin: no external assets.
+const pageCSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; " +
+	"connect-src 'self'; media-src 'self' blob:; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
+
+// routes is the HTTP surface: the page, WHEP (POST offer, DELETE resource), sources, metrics.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.handlePage)
+	mux.HandleFunc("POST "+whepPath, s.handleOffer)
+	mux.HandleFunc("OPTIONS "+whepPath, s.handleOptions)
+	mux.HandleFunc("DELETE "+whepPath+"/{id}", s.handleDelete)
+	mux.HandleFunc("PATCH "+whepPath+"/{id}", s.handlePatch)
+	mux.HandleFunc("GET /sources", s.handleSources)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
+	return s.guard(mux)
+}
+
+// guard checks the Host header (against DNS rebinding while on loopback) and the token.
+func (s *Server) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.cfg.AllowPublic {
+			host, _, err := net.SplitHostPort(r.Host)
+			if err != nil {
+				host = r.Host
+			}
+			if !isLoopbackHost(host) {
+				s.reject(w, "host", http.StatusForbidden, "Host %q is not loopback; open %s", r.Host, s.url)
+				return
+			}
+		}
+		if s.cfg.Token != "" && !s.authorized(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metaood"`)
+			s.reject(w, "token", http.StatusUnauthorized, "missing or wrong token: open the URL metaood printed (it carries ?token=) or send Authorization: Bearer")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authorized accepts "Authorization: Bearer <token>" or ?token=<token> (the page's own URL).
+func (s *Server) authorized(r *http.Request) bool {
+	got := r.URL.Query().Get("token")
+	if a := r.Header.Get("Authorization"); strings.HasPrefix(a, "Bearer ") {
+		got = strings.TrimPrefix(a, "Bearer ")
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) == 1
+}
+
+// reject writes a one-line plain-text error and counts it.
+func (s *Server) reject(w http.ResponseWriter, reason string, code int, format string, args ...any) {
+	s.m.rejected.WithLabelValues(reason).Inc()
+	http.Error(w, fmt.Sprintf(format, args...), code)
+}
+
+func (s *Server) handlePage(w http.ResponseWriter, _ *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("Referrer-Policy", "no-referrer") // the URL may carry the token
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write(indexHTML)
+}
+
+func (s *Server) handleOptions(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Accept-Post", "application/sdp")
+	w.Header().Set("Allow", "OPTIONS, POST")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handlePatch answers trickle-ICE/ICE-restart requests: unsupported (RFC 9725 allows 405),
+// the server's answer already carries all its candidates.
+func (s *Server) handlePatch(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Allow", "DELETE")
+	s.reject(w, "patch", http.StatusMethodNotAllowed, "trickle ICE is not supported: send a complete offer")
+}
+
+// handleOffer takes an SDP offer and answers with 201, the answer SDP and the resource's Location.
+func (s *Server) handleOffer(w http.ResponseWriter, r *http.Request) {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/sdp" {
+		s.reject(w, "content-type", http.StatusUnsupportedMediaType, "Content-Type must be application/sdp, got %q", r.Header.Get("Content-Type"))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSDPBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.reject(w, "size", http.StatusRequestEntityTooLarge, "SDP offer larger than %d bytes", maxSDPBytes)
+			return
+		}
+		s.reject(w, "read", http.StatusBadRequest, "reading the offer: %v", err)
+		return
+	}
+	if !s.reserveSlot() {
+		w.Header().Set("Retry-After", "5")
+		s.reject(w, "viewers", http.StatusServiceUnavailable, "all %d viewer slots are taken; close another viewer or raise the viewer limit", s.cfg.MaxViewers)
+		return
+	}
+	defer s.releaseSlot() // the viewer, if any, now counts in s.viewers
+	name := r.URL.Query().Get("source")
+	src, names := s.pickSource(name)
+	if src == nil {
+		if len(names) == 0 {
+			w.Header().Set("Retry-After", "1")
+			s.reject(w, "no-source", http.StatusServiceUnavailable, "no source has delivered a frame yet; retry shortly")
+			return
+		}
+		s.reject(w, "source", http.StatusNotFound, "unknown source %q; available: %s", name, strings.Join(names, ", "))
+		return
+	}
+	answer, v, err := s.connect(r, src, string(body))
+	if err != nil {
+		s.reject(w, "offer", http.StatusBadRequest, "%v", err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/sdp")
+	w.Header().Set("Location", whepPath+"/"+v.id)
+	w.WriteHeader(http.StatusCreated)
+	_, _ = io.WriteString(w, answer)
+}
+
+// connect creates the viewer's peer connection, applies the offer and returns the complete answer.
+func (s *Server) connect(r *http.Request, src *source, offer string) (string, *viewer, error) {
+	pc, err := s.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return "", nil, fmt.Errorf("new peer connection: %w", err)
+	}
+	v := newViewer(s, src, newID())
+	v.pc = pc
+	fail := func(format string, err error) (string, *viewer, error) {
+		_ = pc.Close()
+		return "", nil, fmt.Errorf(format, err)
+	}
+	v.track, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000},
+		"video", "metaood-"+src.name)
+	if err != nil {
+		return fail("new track: %w", err)
+	}
+	v.sender, err = pc.AddTrack(v.track)
+	if err != nil {
+		return fail("add track: %w", err)
+	}
+	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
+		if dc.Label() != "events" {
+			return
+		}
+		dc.OnOpen(func() {
+			select {
+			case v.dc <- dc:
+			default:
+			}
+		})
+	})
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		v.log.Debug("peer state", "state", st.String())
+		switch st {
+		case webrtc.PeerConnectionStateConnected:
+			// Frames written before the transport was up went nowhere: start this viewer
+			// on a fresh keyframe.
+			v.waitKey.Store(true)
+			src.forceKey.Store(true)
+			v.log.Info("viewer connected")
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			go s.removeViewer(v) // never close a peer from inside its own callback
+		}
+	})
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return fail("bad SDP offer: %w", err)
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return fail("cannot answer the offer: %w", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return fail("set local description: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-time.After(gatherTimeout):
+		return fail("%w", errors.New("ICE gathering timed out"))
+	case <-r.Context().Done():
+		return fail("%w", r.Context().Err())
+	}
+	// A player that takes the answer and never connects must not hold a viewer slot.
+	v.connectTimer = time.AfterFunc(s.connectTimeout, func() {
+		if pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
+			v.log.Warn("viewer never connected; dropping it", "after", s.connectTimeout)
+			s.removeViewer(v)
+		}
+	})
+	if err := s.addViewer(v); err != nil {
+		v.connectTimer.Stop()
+		return fail("%w", err)
+	}
+	v.log.Info("viewer joined", "remote", r.RemoteAddr)
+	return pc.LocalDescription().SDP, v, nil
+}
+
+// handleDelete ends a WHEP session.
+func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	v := s.viewers[r.PathValue("id")]
+	s.mu.Unlock()
+	if v == nil {
+		s.reject(w, "unknown", http.StatusNotFound, "no such WHEP session")
+		return
+	}
+	s.removeViewer(v)
+	w.WriteHeader(http.StatusOK)
+}
+
+// sourceInfo is one entry of GET /sources.
+type sourceInfo struct {
+	Name    string `json:"name"`
+	Width   int    `json:"width"`
+	Height  int    `json:"height"`
+	Viewers int    `json:"viewers"`
+	Dropped uint64 `json:"dropped"`
+}
+
+func (s *Server) handleSources(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	list := make([]sourceInfo, 0, len(s.order))
+	for _, n := range s.order {
+		src := s.sources[n]
+		src.mu.Lock()
+		list = append(list, sourceInfo{Name: n, Width: src.w, Height: src.h, Viewers: len(src.viewers), Dropped: src.dropped.Load()})
+		src.mu.Unlock()
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(list)
+}
