@@ -104,3 +104,33 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
+
+// TestLARSDropsCollinear: a duplicated column ties with its twin at every step; it is dropped when it
+// would enter (as sklearn does) and the ranking still lists every feature once.
+func TestLARSDropsCollinear(t *testing.T) {
+	const n, p = 50, 4
+	z, _ := synthRows(n, p, 12)
+	for i := range n {
+		z[i*p+3] = z[i*p] // exact duplicate
+	}
+	z = FitScaler(z, p, nil).Apply(z)
+	y := make([]float64, n)
+	for i := range n {
+		y[i] = z[i*p] + z[i*p+1] + 0.5*z[i*p+2] + 0.01*math.Cos(float64(i))
+	}
+	r, err := LARS(z, p, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Order) != 3 || len(r.Dropped) != 1 || r.Dropped[0] != 3 {
+		t.Fatalf("order %v dropped %v", r.Order, r.Dropped)
+	}
+	rank := r.Ranking(p)
+	seen := map[int]bool{}
+	for _, j := range rank {
+		seen[j] = true
+	}
+	if len(rank) != p || len(seen) != p {
+		t.Fatalf("ranking %v", rank)
+	}
+}

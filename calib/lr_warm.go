@@ -2,8 +2,8 @@ package calib
 
 // lrWarm holds the full-data LR fit used to warm-start every fold under global standardization: a fold
 // differs from the full problem by a few rows, so Newton from the full optimum converges in 1–3 steps.
-// For one left-out row the first step uses the exact fold Hessian via a Sherman–Morrison downdate of the
-// full Hessian's Cholesky factor, which costs O(p²) instead of O(n·p²).
+// For one left-out row it first runs chord steps with the fold Hessian at the full optimum (a
+// Sherman–Morrison downdate of the full Hessian's Cholesky factor: O(p²) instead of O(n·p²) a step).
 type lrWarm struct {
 	full *lrProblem
 	w    []float64 // full optimum
@@ -37,26 +37,29 @@ func (lw *lrWarm) fold(train, test []int) ([]float64, error) {
 	w := append([]float64(nil), lw.w...)
 	if len(test) == 1 {
 		i := test[0]
-		// Fold gradient at the full optimum: full gradient minus row i's term.
-		g := make([]float64, q)
-		lw.full.grad(w, g)
+		// Chord iterations: Newton steps that keep the fold's Hessian at the full optimum, applied by a
+		// Sherman–Morrison downdate of the full Hessian's Cholesky factor (O(p²) a step, plus the O(n·p)
+		// gradient). The Hessian barely moves when one row leaves, so a few steps reach the tolerance;
+		// full Newton steps below finish any fold that is slower.
 		s := sigmoid(lw.full.margin(w, i))
+		a := lw.opt.C * s * (1 - s)
 		u := make([]float64, q)
 		copy(u, pr.z[i*pr.p:(i+1)*pr.p])
 		u[pr.p] = 1
-		c := lw.opt.C * (s - pr.y[i])
-		for j := range g {
-			g[j] -= c * u[j]
-		}
-		// (H − a·u·uᵀ)⁻¹g = H⁻¹g + a·(H⁻¹u)(uᵀH⁻¹g)/(1 − a·uᵀH⁻¹u)
-		a := lw.opt.C * s * (1 - s)
 		hu := append([]float64(nil), u...)
 		cholSolve(lw.chol, q, hu)
-		hg := g
-		cholSolve(lw.chol, q, hg)
-		f := a * dot(u, hg) / (1 - a*dot(u, hu))
-		for j := range w {
-			w[j] -= hg[j] + f*hu[j]
+		den := 1 - a*dot(u, hu)
+		g := make([]float64, q)
+		for range 8 {
+			if pr.grad(w, g) <= lw.tol {
+				break
+			}
+			// (H − a·u·uᵀ)⁻¹g = H⁻¹g + a·(H⁻¹u)(uᵀH⁻¹g)/(1 − a·uᵀH⁻¹u)
+			cholSolve(lw.chol, q, g)
+			f := a * dot(u, g) / den
+			for j := range w {
+				w[j] -= g[j] + f*hu[j]
+			}
 		}
 	}
 	if _, err := pr.newton(w, lw.tol, lw.opt.MaxIter); err != nil {

@@ -29,9 +29,26 @@ type Report struct {
 
 // LARSReport is the LARS entry order with the coefficient path, by name.
 type LARSReport struct {
-	Order  []string    `json:"order"`
-	Alphas []float64   `json:"alphas"`
-	Coefs  [][]float64 `json:"coefs"` // per step, in dataset feature order
+	Order   []string    `json:"order"`
+	Dropped []string    `json:"dropped_collinear,omitempty"` // tied for entry but linearly dependent
+	Ranking []string    `json:"ranking"`                     // order, dropped, then the rest: Algorithm 1's order
+	Alphas  []float64   `json:"alphas"`
+	Coefs   [][]float64 `json:"coefs"` // per step, in dataset feature order
+}
+
+// NewLARSReport names the features of a LARS result.
+func NewLARSReport(names []string, lr *LARSResult) *LARSReport {
+	r := &LARSReport{Alphas: lr.Alphas, Coefs: lr.Coefs}
+	for _, j := range lr.Order {
+		r.Order = append(r.Order, names[j])
+	}
+	for _, j := range lr.Dropped {
+		r.Dropped = append(r.Dropped, names[j])
+	}
+	for _, j := range lr.Ranking(len(names)) {
+		r.Ranking = append(r.Ranking, names[j])
+	}
+	return r
 }
 
 // ReportOptions configure BuildReport.
@@ -88,15 +105,12 @@ func BuildReport(ctx context.Context, d *Dataset, o ReportOptions) (*Report, err
 	if err != nil {
 		return r, err
 	}
-	r.LARS = &LARSReport{Alphas: lr.Alphas, Coefs: lr.Coefs}
-	for _, j := range lr.Order {
-		r.LARS.Order = append(r.LARS.Order, d.Names[j])
-	}
+	r.LARS = NewLARSReport(d.Names, lr)
 	logf("LARS order: %s", strings.Join(r.LARS.Order, ", "))
 	if len(o.Alg1) > 0 {
 		opt := o.Base
 		opt.CV = o.Alg1CV
-		pts, err := Algorithm1(ctx, d, lr.Order, o.Alg1, o.Models, opt, func(n int, res *CVResult) {
+		pts, err := Algorithm1(ctx, d, lr.Ranking(d.P()), o.Alg1, o.Models, opt, func(n int, res *CVResult) {
 			logf("algorithm 1: N = %d %s: AUROC %.4f AUPRC %.4f", n, res.Model, res.AUROC, res.AUPRC)
 		})
 		r.Alg1 = pts
@@ -194,7 +208,11 @@ func (r *Report) Markdown() string {
 	b.WriteString("FP after = false positives kept (the reference's `fp_after` counts removed true positives instead, SPEC §3.8).\n\n![ROC](roc.png) ![PR](pr.png)\n")
 	if r.LARS != nil {
 		n := min(15, len(r.LARS.Order))
-		fmt.Fprintf(&b, "\n## LARS entry order\n\nFirst %d of %d: %s.\n\n![LARS](lars.png)\n", n, len(r.LARS.Order), strings.Join(r.LARS.Order[:n], ", "))
+		fmt.Fprintf(&b, "\n## LARS entry order\n\nFirst %d of %d: %s.\n", n, len(r.LARS.Order), strings.Join(r.LARS.Order[:n], ", "))
+		if len(r.LARS.Dropped) > 0 {
+			fmt.Fprintf(&b, "Dropped as linearly dependent on earlier entries: %s.\n", strings.Join(r.LARS.Dropped, ", "))
+		}
+		b.WriteString("\n![LARS](lars.png)\n")
 	}
 	if len(r.Alg1) > 0 {
 		b.WriteString("\n## Algorithm 1 (top-N metrics by LARS order)\n\n| N | added |")

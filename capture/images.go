@@ -25,6 +25,9 @@ func newImageSource(b *base, sp spec) (Source, error) {
 // Stats returns the source's counters.
 func (s *imageSource) Stats() Stats { return s.counters.Stats() }
 
+// FPS is the pace of a realtime image sequence (Options.FPS, default 30).
+func (s *imageSource) FPS() float64 { return s.opts.FPS }
+
 // Run reads the images in order; an unreadable image is skipped with a warning and counted.
 func (s *imageSource) Run(ctx context.Context, out chan<- *frame.Frame) error {
 	em := s.startEmit(ctx, out)
@@ -33,7 +36,7 @@ func (s *imageSource) Run(ctx context.Context, out chan<- *frame.Frame) error {
 	defer tmp.Close()
 	s.up(true)
 	defer s.up(false)
-	s.state(StateOpened, fmt.Sprintf("%s", plural(len(s.files), "image")))
+	s.state(StateOpened, plural(len(s.files), "image"))
 	var pace *pacer
 	if s.opts.Realtime {
 		pace = newPacer(s.opts.FPS)

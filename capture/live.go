@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,7 @@ type device interface {
 // liveSource is a camera, URL or GStreamer pipeline, supervised: reopened with backoff.
 type liveSource struct {
 	*base
+	fps  atomic.Uint64          // float64 bits, set on open
 	what string                 // for messages: "camera 0", "URL rtsp://host/x", "GStreamer pipeline"
 	open func() (device, error) // connects; may block (network)
 	// grace is how long Run waits, once ctx is done, for a blocked open or read before it
@@ -113,8 +115,11 @@ type cvDevice struct {
 	m, tmp gocv.Mat
 }
 
-func (b *base) newCVDevice(vc *gocv.VideoCapture) *cvDevice {
-	return &cvDevice{src: b, vc: vc, m: gocv.NewMat(), tmp: gocv.NewMat()}
+func (s *liveSource) newCVDevice(vc *gocv.VideoCapture) *cvDevice {
+	if fps := vc.Get(gocv.VideoCaptureFPS); fps > 0 && fps <= 1000 {
+		s.fps.Store(math.Float64bits(fps))
+	}
+	return &cvDevice{src: s.base, vc: vc, m: gocv.NewMat(), tmp: gocv.NewMat()}
 }
 
 func (d *cvDevice) next() (*frame.Frame, error) {
@@ -132,6 +137,9 @@ func (d *cvDevice) close() {
 
 // Stats returns the source's counters.
 func (s *liveSource) Stats() Stats { return s.counters.Stats() }
+
+// FPS is the frame rate the device or stream reported when last opened (0 before, or unknown).
+func (s *liveSource) FPS() float64 { return math.Float64frombits(s.fps.Load()) }
 
 // Run connects, reads into the live queue, and reopens with backoff when the stream fails,
 // until ctx is done (nil). Only a first open failure without Options.WaitFirst is an error.

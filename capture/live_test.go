@@ -228,6 +228,9 @@ func TestURLSourceReconnects(t *testing.T) {
 	if len(states) < 3 || states[0] != StateOpened || !slices.Contains(states, StateReconnected) {
 		t.Errorf("states %v", states)
 	}
+	if fps := src.(interface{ FPS() float64 }).FPS(); fps != 25 {
+		t.Errorf("FPS %v, want the stream's 25", fps)
+	}
 	if id := src.ID(); id != strings.TrimPrefix(srv.URL, "http://")+"/clip.avi" {
 		t.Errorf("id %q", id)
 	}

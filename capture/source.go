@@ -181,6 +181,9 @@ func (e *emitter) finish() {
 	if f := e.latest.take(); f != nil {
 		e.discard(f)
 	}
+	if e.pending > 0 {
+		e.b.log.Warn("pipeline is too slow, discarding frames (newest frame wins)", "dropped", e.pending)
+	}
 }
 
 // pacer waits until frame n is due at the source's frame rate.

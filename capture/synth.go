@@ -54,6 +54,9 @@ func newSynthSource(b *base, sp spec) (Source, error) {
 // Stats returns the source's counters.
 func (s *synthSource) Stats() Stats { return s.counters.Stats() }
 
+// FPS is the drive's frame rate (fps=, default 30).
+func (s *synthSource) FPS() float64 { return s.fps }
+
 // Run renders frames 0..frames-1 (endless with frames=0), paced at fps when Realtime.
 func (s *synthSource) Run(ctx context.Context, out chan<- *frame.Frame) error {
 	em := s.startEmit(ctx, out)

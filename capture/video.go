@@ -62,6 +62,9 @@ func openFile(path string) (*gocv.VideoCapture, error) {
 // Stats returns the source's counters.
 func (s *videoSource) Stats() Stats { return s.counters.Stats() }
 
+// FPS is the file's declared frame rate (Options.FPS when it declares none).
+func (s *videoSource) FPS() float64 { return s.fps }
+
 // Run replays the file. A read failure before the declared frame count ends the stream with a
 // warning (truncated or corrupt file) rather than an error.
 func (s *videoSource) Run(ctx context.Context, out chan<- *frame.Frame) error {

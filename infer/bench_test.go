@@ -1,9 +1,11 @@
 package infer
 
 import (
+	"path/filepath"
 	"testing"
 
 	"metaood/frame"
+	"metaood/internal/sharedtest"
 )
 
 // BenchmarkPreprocess: BGR24 → planar floats with a preset, at model size (no resize) and from
@@ -39,6 +41,43 @@ func BenchmarkFiniteCheck(b *testing.B) {
 				if bc.check(v) >= 0 {
 					b.Fatal("finite data reported")
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkInfer: one frame per op through a 1x1 conv 3→19 at 1024x512 (the engine's own
+// overhead: preprocessing, tensors, output handling) and a real Cityscapes model (../shared; a
+// 960x540 frame, resized), on the CPU provider.
+func BenchmarkInfer(b *testing.B) {
+	w := make([][3]float32, 19)
+	for i := range w {
+		w[i] = [3]float32{float32(i), 1, -1}
+	}
+	conv := convModel(w, make([]float32, 19), dynIn(), dynOut(19), 1)
+	models := []struct{ name, file string }{{"conv1x1", ""}, {"espnet_p2q8", "espnet_p2q8_cityscapes_512x1024_rgb01.onnx"}}
+	for _, m := range models {
+		b.Run(m.name, func(b *testing.B) {
+			data := conv
+			f := solid("b", 0, 1024, 512, 90, 120, 150)
+			if m.file != "" {
+				var err error
+				if data, err = LoadModel(filepath.Join(sharedtest.Path(b, "models"), m.file)); err != nil {
+					b.Fatal(err)
+				}
+				f = solid("b", 0, 960, 540, 90, 120, 150)
+			}
+			e, err := New(Config{Model: data, Classes: 19}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer e.Close()
+			for b.Loop() {
+				outs, err := e.Infer([]*frame.Frame{f})
+				if err != nil {
+					b.Fatal(err)
+				}
+				outs[0].Release()
 			}
 		})
 	}

@@ -183,7 +183,11 @@ func (e *Engine) Provider() string { return e.provider }
 
 // Classes returns the number of channels in each Output (K), or 0 for a model whose channel
 // count is dynamic until the first frame has run.
-func (e *Engine) Classes() int { return e.classes }
+func (e *Engine) Classes() int {
+	e.shapeMu.Lock() // learnt on the first run of a dynamic-channel model
+	defer e.shapeMu.Unlock()
+	return e.classes
+}
 
 // InputSize returns the model's fixed input size, or 0, 0 when it is dynamic.
 func (e *Engine) InputSize() (w, h int) {

@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strings"
@@ -243,6 +244,14 @@ func TestNonFiniteOutput(t *testing.T) {
 	if n := metricValue(t, reg, "metaood_infer_errors_total"); n != 1 {
 		t.Errorf("errors_total = %v, want 1", n)
 	}
+	outs, errs, err := e.InferFrames([]*frame.Frame{solid("s", 0, 4, 4, 0, 0, 0), solid("s", 1, 4, 4, 0, 0, 255)})
+	if err != nil || outs[0] == nil || errs[0] != nil || outs[1] != nil || !errors.Is(errs[1], ErrNonFinite) {
+		t.Fatalf("InferFrames: outs %v errs %v err %v; want frame 0 ok, frame 1 ErrNonFinite", outs, errs, err)
+	}
+	if v := outs[0].Data[0]; math.Abs(float64(v)-math.Sqrt(0.5)) > 1e-6 {
+		t.Errorf("dark frame value %v, want sqrt(0.5)", v)
+	}
+	outs[0].Release()
 	// A frame NaN in a single pixel: the full scan finds it.
 	e2 := newEngine(t, Config{Model: model, FullFiniteCheck: true})
 	f := solid("s", 2, 4, 4, 0, 0, 0)
@@ -333,4 +342,52 @@ func TestProviderFallback(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A fixed batch of 2: three frames run as a full batch and a zero-padded one.
+func TestFixedBatchPadding(t *testing.T) {
+	m := convModel(identity, []float32{0, 0, 0}, dims(dv(2), dv(3), dv(4), dv(8)), dims(dv(2), dv(3), dv(4), dv(8)), 1)
+	reg := prometheus.NewRegistry()
+	e := newEngine(t, Config{Model: m, Batch: 8, Registry: reg, Preset: "bgr01"})
+	frames := []*frame.Frame{solid("a", 0, 8, 4, 10, 0, 0), solid("a", 1, 8, 4, 20, 0, 0), solid("a", 2, 8, 4, 30, 0, 0)}
+	outs, err := e.Infer(frames)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range outs {
+		if want := float32(10*(i+1)) / 255; math.Abs(float64(o.Data[0]-want)) > 1e-6 || o.Frame != frames[i] {
+			t.Errorf("output %d value %v, want %v", i, o.Data[0], want)
+		}
+		o.Release()
+	}
+	if runs := metricValue(t, reg, "metaood_infer_batch_frames"); runs != 2 {
+		t.Errorf("runs = %v, want 2", runs)
+	}
+}
+
+// A model whose channel count is only known at run time and turns out too small: a contract
+// error, fatal for Run.
+func TestDynamicChannelsCheckedAtRun(t *testing.T) {
+	// Transpose [N,3,H,W] → [N,W,H,3]: as many "classes" as the frame is wide.
+	m := model([]pbuf{node("Transpose", []string{"image"}, []string{"logits"}, attr{name: "perm", ints: []int64{0, 3, 2, 1}})}, nil,
+		[]pbuf{valueInfo("image", tFloat, dynIn())}, []pbuf{valueInfo("logits", tFloat, dims(dp("N"), dp("C"), dp("H"), dp("W")))})
+	e := newEngine(t, Config{Model: m, Classes: 5})
+	if e.Classes() != 0 {
+		t.Errorf("Classes() before a run = %d, want 0 (unknown)", e.Classes())
+	}
+	if _, err := e.Infer([]*frame.Frame{solid("a", 0, 4, 4, 1, 2, 3)}); !errors.Is(err, ErrModelIO) || !strings.Contains(err.Error(), "--classes is 5") {
+		t.Fatalf("Infer = %v, want ErrModelIO about --classes", err)
+	}
+	in := make(chan *frame.Frame, 1)
+	in <- solid("a", 1, 4, 4, 1, 2, 3)
+	close(in)
+	if err := e.Run(context.Background(), in, make(chan *Output, 1)); !errors.Is(err, ErrModelIO) {
+		t.Fatalf("Run = %v, want ErrModelIO", err)
+	}
+	e3 := newEngine(t, Config{Model: m, Classes: 2})
+	outs, err := e3.Infer([]*frame.Frame{solid("a", 0, 4, 4, 1, 2, 3)})
+	if err != nil || outs[0].C != 2 || outs[0].W != 3 || e3.Classes() != 2 {
+		t.Fatalf("classes 2 of 4: %v, C=%d W=%d, Classes()=%d", err, outs[0].C, outs[0].W, e3.Classes())
+	}
+	outs[0].Release()
 }

@@ -31,6 +31,18 @@ func (e *Engine) Infer(frames []*frame.Frame) ([]*Output, error) {
 	return outs, nil
 }
 
+// InferFrames is Infer with per-frame errors: for each frame i either outs[i] or errs[i] is set
+// (a malformed frame, a NaN output, a failed run of its group). err is set, and outs empty,
+// only when no frame can succeed (engine closed, the model breaking its contract).
+func (e *Engine) InferFrames(frames []*frame.Frame) (outs []*Output, errs []error, err error) {
+	outs, errs, err = e.infer(frames)
+	if err != nil {
+		releaseAll(outs)
+		return nil, nil, err
+	}
+	return outs, errs, nil
+}
+
 // infer returns per-frame results: outs[i] or errs[i] is set for frame i. fatal is an error that
 // no further frame can escape (closed engine, a model breaking its contract).
 func (e *Engine) infer(frames []*frame.Frame) (outs []*Output, errs []error, fatal error) {

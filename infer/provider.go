@@ -56,7 +56,7 @@ func appendCUDA(opts *ort.SessionOptions, device int) error {
 	}
 	defer co.Destroy()
 	if err := co.Update(map[string]string{"device_id": strconv.Itoa(device)}); err != nil {
-		return fmt.Errorf("%w: cuda device %d: %s", ErrProvider, device, firstLine(err.Error()))
+		return fmt.Errorf("%w: cuda (device %d): %s", ErrProvider, device, firstLine(err.Error()))
 	}
 	if err := opts.AppendExecutionProviderCUDA(co); err != nil {
 		return fmt.Errorf("%w: cuda: %s", ErrProvider, firstLine(err.Error()))

@@ -24,6 +24,11 @@ func (e *Engine) Run(ctx context.Context, in <-chan *frame.Frame, out chan<- *Ou
 	failedRuns := 0
 	var skipped int
 	lastWarn := time.Time{}
+	defer func() {
+		if skipped > 0 {
+			e.log.Warn("frames skipped", "count", skipped)
+		}
+	}()
 	for {
 		batch = batch[:0]
 		select {

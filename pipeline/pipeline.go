@@ -73,6 +73,7 @@ type run struct {
 	sinkDone chan struct{}
 	dropLog  everyN
 	dropped  atomic.Uint64
+	inflight chan struct{} // tokens for frames between inference and reorder
 
 	mu  sync.Mutex
 	sum Summary
@@ -89,7 +90,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return Summary{}, err
 	}
 	p := &run{cfg: cfg, log: cfg.Log, m: cfg.Metrics, ctrl: make(chan ctrlMsg, 16), sinkDone: make(chan struct{}),
-		dropLog: everyN{period: time.Second}}
+		dropLog: everyN{period: time.Second}, inflight: make(chan struct{}, 2*cfg.Workers+4)}
 	p.sum.PerSource = map[string]uint64{}
 	if cfg.Provider != "" {
 		p.m.SetProvider(cfg.Provider)
@@ -128,7 +129,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 
 	g.Go(func() error { return p.inferStage(gctx, merged, maps, stopSources) })
 	g.Go(func() error { return p.postprocStage(gctx, maps, analysed) })
-	g.Go(func() error { return reorder(gctx, analysed, ordered) })
+	g.Go(func() error { return reorder(gctx, analysed, ordered, func() { <-p.inflight }) })
 	g.Go(func() error { return p.decideStage(gctx, ordered, decided) })
 	queues := map[string]func() int{
 		StageInfer: func() int { return len(merged) }, StagePostproc: func() int { return len(maps) },

@@ -369,7 +369,7 @@ func TestLiveSourceErrorWithoutRetryEnds(t *testing.T) {
 			states2 = append(states2, s.State)
 		}
 	}
-	if sum.Frames != 2 || len(sum.SourceErrors) != 1 || !slices.Contains(states2, "lost") || strings.Count(strings.Join(states2, ","), "opened") != 1 {
-		t.Errorf("frames %d, source errors %v, states %v", sum.Frames, sum.SourceErrors, states2)
+	if sum.Frames+sum.Dropped != 2 || len(sum.SourceErrors) != 1 || !slices.Contains(states2, "lost") || strings.Count(strings.Join(states2, ","), "opened") != 1 {
+		t.Errorf("frames %d + dropped %d, source errors %v, states %v", sum.Frames, sum.Dropped, sum.SourceErrors, states2)
 	}
 }

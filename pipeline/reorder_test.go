@@ -28,7 +28,7 @@ func TestReorder(t *testing.T) {
 				in <- &Result{Index: i}
 			}
 			close(in)
-			if err := reorder(context.Background(), in, out); err != nil {
+			if err := reorder(context.Background(), in, out, func() {}); err != nil {
 				t.Fatal(err)
 			}
 			var got []uint64
@@ -46,7 +46,7 @@ func TestReorderStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	in, out := make(chan *Result), make(chan *Result)
 	done := make(chan error, 1)
-	go func() { done <- reorder(ctx, in, out) }()
+	go func() { done <- reorder(ctx, in, out, func() {}) }()
 	cancel()
 	select {
 	case <-done:

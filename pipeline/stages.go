@@ -65,6 +65,11 @@ func (p *run) inferStage(ctx context.Context, in <-chan *frame.Frame, out chan<-
 		}
 		p.m.Observe(StageInfer, time.Since(t0))
 		for _, m := range maps {
+			select { // bounds the frames between here and reorder (see reorder)
+			case p.inflight <- struct{}{}:
+			case <-ctx.Done():
+				return nil
+			}
 			if !send(ctx, out, job{idx, m}) {
 				return nil
 			}
@@ -129,11 +134,10 @@ func (p *run) postprocStage(ctx context.Context, in <-chan job, out chan<- *Resu
 	return nil
 }
 
-// maxPending bounds the reorder buffer; it only fills when a result went missing (hard stop).
-const maxPending = 64
-
-// reorder emits results in input order (hence in order per source).
-func reorder(ctx context.Context, in <-chan *Result, out chan<- *Result) error {
+// reorder emits results in input order (hence in order per source). Every index arrives exactly
+// once (per-frame failures are results too), so it never skips; its buffer is bounded because the
+// inference stage takes an in-flight token per frame that done (called per emitted result) returns.
+func reorder(ctx context.Context, in <-chan *Result, out chan<- *Result, done func()) error {
 	defer close(out)
 	pending := map[uint64]*Result{}
 	var next uint64
@@ -148,6 +152,7 @@ func reorder(ctx context.Context, in <-chan *Result, out chan<- *Result) error {
 			if !send(ctx, out, r) {
 				return false
 			}
+			done()
 		}
 	}
 	for {
@@ -163,12 +168,9 @@ func reorder(ctx context.Context, in <-chan *Result, out chan<- *Result) error {
 				return nil
 			}
 			if r.Index < next {
-				continue // late: its slot was skipped
+				continue // cannot happen: indices are unique
 			}
 			pending[r.Index] = r
-			if len(pending) > maxPending {
-				next = minKey(pending)
-			}
 			if !flush() {
 				return nil
 			}

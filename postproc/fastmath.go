@@ -32,14 +32,15 @@ func fastLog(x float32) float32 {
 	m := math.Float32frombits(b&0x007fffff | 0x3f800000) // [1, 2)
 	r := m*logInv[k] - 1                                 // |r| < 2^-8
 	// ln(1+r) = r − r²/2 + r³/3; the r⁴ term is below 6e-11.
-	l := r * (1 + r*(-0.5+r*(1.0/3+r*-0.25)))
+	l := r * (1 + r*(-0.5+r*(1.0/3)))
 	return e*ln2 + logC[k] + l
 }
 
-// expTabBits: e^d = 2^k · 2^(j/32) · e^r with |r| ≤ ln2/64, so a cubic is exact to float32.
-const expTabBits = 5
+// expTabBits: e^d = 2^k · 2^(j/64) · e^r with |r| ≤ ln2/128, so a quadratic is exact to float32
+// (the r³/6 term is below 3e-8).
+const expTabBits = 6
 
-// expTab[j] = 2^(j/32).
+// expTab[j] = 2^(j/64).
 var expTab [1 << expTabBits]float32
 
 func init() {
@@ -48,12 +49,12 @@ func init() {
 	}
 }
 
-// Constants of the table exp: 32/ln2, and ln2/32 split in a short high part and the rest
-// (Cody–Waite), so that d − n·ln2/32 is exact for every n in range.
+// Constants of the table exp: 64/ln2, and ln2/64 split in a short high part and the rest
+// (Cody–Waite), so that d − n·ln2/64 is exact for every n in range.
 const (
-	expScale = 46.16624130844683 // 32/ln2
-	expHi    = 0.693359375 / 32
-	expLo    = -2.12194440e-4 / 32
+	expScale = 92.33248261689366 // 64/ln2
+	expHi    = 0.693359375 / 64
+	expLo    = -2.12194440e-4 / 64
 	expFloor = -80 // e^-80 ≈ 2e-35: below anything that can matter next to the maximum's e^0 = 1
 )
 
@@ -66,7 +67,7 @@ func fastExp(x float32) float32 {
 	n := int32(x*expScale - 0.5) // round to nearest for x ≤ 0 (conversion truncates toward 0)
 	fn := float32(n)
 	r := x - fn*expHi - fn*expLo
-	p := 1 + r*(1+r*(0.5+r*(1.0/6)))
+	p := 1 + r*(1+r*0.5)
 	v := expTab[n&(1<<expTabBits-1)] * p
 	return math.Float32frombits(math.Float32bits(v) + uint32(n>>expTabBits)<<23)
 }

@@ -8,6 +8,8 @@ import "math"
 var (
 	probsBlock  = scalarProbsBlock
 	logitsBlock = scalarLogitsBlock
+	plogpEps    = kPlogpEps // on component pixels: E numerators
+	expTo       = kExpTo    // on component pixels: softmax numerators (logits input)
 )
 
 // scalarProbsBlock: Σp, Σ p ln p and the argmax, plane after plane, then the entropy.
@@ -18,12 +20,9 @@ func scalarProbsBlock(data []float32, c, hw, off int, ent []float32, amax []uint
 	copy(pm, data[off:off+n])
 	clear(amax)
 	var bits uint32
-	for k := 0; k < c; k++ {
-		plane := data[k*hw+off : k*hw+off+n]
-		bits |= kPlogp(s, t, plane)
-		if k > 0 {
-			kArgmax(pm, amax, plane, uint8(k))
-		}
+	bits |= kPlogp(s, t, data[off:off+n])
+	for k := 1; k < c; k++ {
+		bits |= kPlogpArgmax(s, t, pm, amax, data[k*hw+off:k*hw+off+n], uint8(k))
 	}
 	if bits&0x80000000 != 0 {
 		return false
@@ -87,16 +86,30 @@ func kPlogp(s, t, plane []float32) uint32 {
 	return bits
 }
 
-// kArgmax keeps in pm/am the running maximum and its class; strict > keeps the lowest class on ties.
-func kArgmax(pm []float32, am []uint8, plane []float32, k uint8) {
+// kPlogpArgmax is kPlogp and kArgmax in one pass over the plane.
+func kPlogpArgmax(s, t, pm []float32, am []uint8, plane []float32, c uint8) uint32 {
+	s = s[:len(plane)]
+	t = t[:len(plane)]
 	pm = pm[:len(plane)]
 	am = am[:len(plane)]
+	var bits uint32
 	for i, p := range plane {
+		b := math.Float32bits(p)
+		bits |= b
 		if p > pm[i] {
 			pm[i] = p
-			am[i] = k
+			am[i] = c
 		}
+		b = max(b, 0x00800000) // 0 and subnormals: 0·ln(tiny) = 0
+		e := float32(int32(b>>23) - 127)
+		k := (b >> (23 - logTabBits)) & (1<<logTabBits - 1)
+		m := math.Float32frombits(b&0x007fffff | 0x3f800000)
+		r := m*logInv[k] - 1
+		l := e*ln2 + logC[k] + r*(1+r*(-0.5+r*(1.0/3)))
+		s[i] += p
+		t[i] += p * l
 	}
+	return bits
 }
 
 // kEntFinish turns the block sums into normalized entropy: (ln s − t/s)/ln C.
@@ -128,7 +141,7 @@ func kExpAcc(s, t, mx, plane []float32) {
 		n := int32(d*expScale - 0.5)
 		fn := float32(n)
 		r := d - fn*expHi - fn*expLo
-		v := expTab[n&(1<<expTabBits-1)] * (1 + r*(1+r*(0.5+r*(1.0/6))))
+		v := expTab[n&(1<<expTabBits-1)] * (1 + r*(1+r*0.5))
 		e := math.Float32frombits(math.Float32bits(v) + uint32(n>>expTabBits)<<23)
 		s[i] += e
 		t[i] += e * d
@@ -165,7 +178,7 @@ func kExpTo(dst, s, mx, plane []float32) {
 		n := int32(d*expScale - 0.5)
 		fn := float32(n)
 		r := d - fn*expHi - fn*expLo
-		v := expTab[n&(1<<expTabBits-1)] * (1 + r*(1+r*(0.5+r*(1.0/6))))
+		v := expTab[n&(1<<expTabBits-1)] * (1 + r*(1+r*0.5))
 		e := math.Float32frombits(math.Float32bits(v) + uint32(n>>expTabBits)<<23)
 		dst[i] = e
 		s[i] += e

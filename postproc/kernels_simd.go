@@ -11,6 +11,7 @@ import "simd/archsimd"
 func init() {
 	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
 		probsBlock, logitsBlock = simdProbsBlock, simdLogitsBlock
+		plogpEps, expTo = simdPlogpEps, simdExpTo
 		simdActive = true
 	}
 }
@@ -72,6 +73,7 @@ func simdProbsBlock(data []float32, c, hw, off int, ent []float32, amax []uint8,
 	v := newVlog()
 	lo, hi := archsimd.BroadcastFloat32x8(1-ProbSumTolerance), archsimd.BroadcastFloat32x8(1+ProbSumTolerance)
 	inv := archsimd.BroadcastFloat32x8(invLnC)
+	ones := archsimd.BroadcastInt32x8(1)
 	var am8 [8]int32
 	g := 0
 	for ; g+8 <= n; g += 8 {
@@ -79,6 +81,7 @@ func simdProbsBlock(data []float32, c, hw, off int, ent []float32, amax []uint8,
 		var s, t archsimd.Float32x8
 		var bits archsimd.Uint32x8
 		var am archsimd.Int32x8
+		var kv archsimd.Int32x8 // the class number k in every lane
 		pm := archsimd.LoadFloat32x8Slice(data[i:])
 		for k := 0; k < c; k++ {
 			p := archsimd.LoadFloat32x8Slice(data[k*hw+i:])
@@ -87,7 +90,8 @@ func simdProbsBlock(data []float32, c, hw, off int, ent []float32, amax []uint8,
 			t = p.MulAdd(v.log(p), t)
 			gt := p.Greater(pm)
 			pm = p.Merge(pm, gt)
-			am = archsimd.BroadcastInt32x8(int32(k)).Merge(am, gt)
+			am = kv.Merge(am, gt)
+			kv = kv.Add(ones)
 		}
 		ok := s.Greater(lo).And(s.Less(hi)).ToBits() == 0xff
 		neg := bits.AsInt32x8().Less(archsimd.Int32x8{}).ToBits() != 0
@@ -115,6 +119,7 @@ func simdLogitsBlock(data []float32, c, hw, off int, ent []float32, amax []uint8
 	e0, e1, e2, e3, e4, e5 := b(1.9875691500e-4), b(1.3981999507e-3), b(8.3334519073e-3), b(4.1665795894e-2), b(1.6666665459e-1), b(5.0000001201e-1)
 	bias := archsimd.BroadcastInt32x8(127)
 	inv := b(invLnC)
+	ones := archsimd.BroadcastInt32x8(1)
 	var am8 [8]int32
 	g := 0
 	for ; g+8 <= n; g += 8 {
@@ -122,12 +127,14 @@ func simdLogitsBlock(data []float32, c, hw, off int, ent []float32, amax []uint8
 		mx := archsimd.LoadFloat32x8Slice(data[i:])
 		sum := mx
 		var am archsimd.Int32x8
+		kv := ones // the class number k in every lane
 		for k := 1; k < c; k++ {
 			x := archsimd.LoadFloat32x8Slice(data[k*hw+i:])
 			sum = sum.Add(x)
 			gt := x.Greater(mx)
 			mx = x.Merge(mx, gt)
-			am = archsimd.BroadcastInt32x8(int32(k)).Merge(am, gt)
+			am = kv.Merge(am, gt)
+			kv = kv.Add(ones)
 		}
 		if sum.Sub(sum).Equal(archsimd.Float32x8{}).ToBits() != 0xff { // NaN or ±Inf somewhere
 			return false
@@ -161,4 +168,47 @@ func simdLogitsBlock(data []float32, c, hw, off int, ent []float32, amax []uint8
 		return scalarLogitsBlock(data, c, hw, off+g, ent[g:], amax[g:], invLnC)
 	}
 	return true
+}
+
+// simdPlogpEps is kPlogpEps eight values at a time.
+func simdPlogpEps(acc, plane []float32) {
+	v := newVlog()
+	eps := archsimd.BroadcastFloat32x8(eps32)
+	i := 0
+	for ; i+8 <= len(plane); i += 8 {
+		p := archsimd.LoadFloat32x8Slice(plane[i:])
+		a := archsimd.LoadFloat32x8Slice(acc[i:])
+		p.MulAdd(v.log(p.Add(eps)), a).StoreSlice(acc[i:])
+	}
+	if i < len(plane) {
+		kPlogpEps(acc[i:], plane[i:])
+	}
+}
+
+// simdExpTo is kExpTo eight values at a time (Cephes expf, like simdLogitsBlock).
+func simdExpTo(dst, s, mx, plane []float32) {
+	b := archsimd.BroadcastFloat32x8
+	floor, log2e, nc1, nc2, one := b(-87), b(1.44269504), b(-0.693359375), b(2.12194440e-4), b(1)
+	e0, e1, e2, e3, e4, e5 := b(1.9875691500e-4), b(1.3981999507e-3), b(8.3334519073e-3), b(4.1665795894e-2), b(1.6666665459e-1), b(5.0000001201e-1)
+	bias := archsimd.BroadcastInt32x8(127)
+	i := 0
+	for ; i+8 <= len(plane); i += 8 {
+		x := archsimd.LoadFloat32x8Slice(plane[i:])
+		d := x.Sub(archsimd.LoadFloat32x8Slice(mx[i:])).Max(floor)
+		nf := d.Mul(log2e).RoundToEven()
+		r := nf.MulAdd(nc1, d)
+		r = nf.MulAdd(nc2, r)
+		p := e0.MulAdd(r, e1)
+		p = p.MulAdd(r, e2)
+		p = p.MulAdd(r, e3)
+		p = p.MulAdd(r, e4)
+		p = p.MulAdd(r, e5)
+		p = p.MulAdd(r.Mul(r), r).Add(one)
+		e := p.Mul(nf.ConvertToInt32().Add(bias).ShiftAllLeft(23).AsFloat32x8())
+		e.StoreSlice(dst[i:])
+		archsimd.LoadFloat32x8Slice(s[i:]).Add(e).StoreSlice(s[i:])
+	}
+	if i < len(plane) {
+		kExpTo(dst[i:], s[i:], mx[i:], plane[i:])
+	}
 }

@@ -64,3 +64,40 @@ func TestEntropyKernels(t *testing.T) {
 		t.Logf("%s: worst entropy error %.2g (SIMD active: %v)", kc.name, worst, simdActive)
 	}
 }
+
+// TestHeatMaps compares the full-frame E/D/V maps with float64 definitions, and with what the
+// component metrics use (a single-pixel component's E equals the map's E at that pixel).
+func TestHeatMaps(t *testing.T) {
+	const c, h, w = 19, 20, 33
+	logits, probs := synthLogits(c, h, w, 3, 9)
+	hw := h * w
+	for _, lg := range []bool{false, true} {
+		data := probs
+		if lg {
+			data = logits
+		}
+		e, d, v := make([]float32, hw), make([]float32, hw), make([]float32, hw)
+		if err := HeatMaps(Input{C: c, H: h, W: w, Data: data, Logits: lg}, e, d, v); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < hw; i++ {
+			var we, p1, p2 float64
+			for k := 0; k < c; k++ {
+				p := float64(probs[k*hw+i])
+				we += p * math.Log(p+eps32)
+				if p > p1 {
+					p1, p2 = p, p1
+				} else if p > p2 {
+					p2 = p
+				}
+			}
+			we /= math.Log(1.0 / c)
+			if !closeEnough(float64(e[i]), we) || !closeEnough(float64(d[i]), 1-p1+p2) || !closeEnough(float64(v[i]), 1-p1) {
+				t.Fatalf("logits=%v pixel %d: E %v D %v V %v, want %v %v %v", lg, i, e[i], d[i], v[i], we, 1-p1+p2, 1-p1)
+			}
+		}
+	}
+	if err := HeatMaps(Input{C: c, H: h, W: w, Data: probs}, make([]float32, 3), nil, nil); err == nil {
+		t.Error("a short output map was accepted")
+	}
+}

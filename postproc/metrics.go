@@ -42,7 +42,10 @@ func (r *Result) componentMetrics(in *Input) {
 	pm, amax, data := r.pm, r.Argmax, in.Data
 	r.pbuf = grow(r.pbuf, c*blk)
 	P := r.pbuf // P[cl*blk+j]: probability of class cl at pixel j of the segment
-	var eA, p1A, p2A, sA, mxA [blk]float32
+	// Segment scratch lives in the Result: the kernels are called through variables (scalar or
+	// AVX2), so stack arrays passed to them would escape and cost an allocation per frame.
+	r.segBuf = grow(r.segBuf, 5*blk)
+	eA, p1A, p2A, sA, mxA := r.segBuf[0:blk], r.segBuf[blk:2*blk], r.segBuf[2*blk:3*blk], r.segBuf[3*blk:4*blk], r.segBuf[4*blk:]
 	for _, ru := range r.lab.runs {
 		k := int(ru.comp)
 		a := r.acc[(k-1)*stride : k*stride]
@@ -58,39 +61,42 @@ func (r *Result) componentMetrics(in *Input) {
 		for x0 := int(ru.x0); x0 < int(ru.x1); x0 += blk {
 			n := min(blk, int(ru.x1)-x0)
 			i0 := y*w + x0
-			ev, p1, p2 := eA[:n], p1A[:n], p2A[:n]
+			// The kernels run on nv ≥ n lanes (whole vectors where the map allows); the extra
+			// lanes read finite pixels after the run and their results are not used.
+			nv := min((n+7)&^7, blk, hw-i0)
+			ev, p1, p2 := eA[:nv], p1A[:nv], p2A[:nv]
 			clear(ev)
 			clear(p1)
 			clear(p2)
 			if in.Logits {
-				s, mx := sA[:n], mxA[:n]
+				s, mx := sA[:nv], mxA[:nv]
 				clear(s)
 				for j := range mx {
 					mx[j] = data[int(amax[i0+j])*hw+i0+j]
 				}
 				for cl := 0; cl < c; cl++ {
-					kExpTo(P[cl*blk:cl*blk+n], s, mx, data[cl*hw+i0:cl*hw+i0+n])
+					expTo(P[cl*blk:cl*blk+nv], s, mx, data[cl*hw+i0:cl*hw+i0+nv])
 				}
 				for j := range s {
 					s[j] = 1 / s[j]
 				}
 				for cl := 0; cl < c; cl++ {
-					pl := P[cl*blk : cl*blk+n]
+					pl := P[cl*blk : cl*blk+nv]
 					for j := range pl {
 						pl[j] *= s[j]
 					}
 				}
 			} else {
 				for cl := 0; cl < c; cl++ {
-					copy(P[cl*blk:cl*blk+n], data[cl*hw+i0:cl*hw+i0+n])
+					copy(P[cl*blk:cl*blk+nv], data[cl*hw+i0:cl*hw+i0+nv])
 				}
 			}
 			for cl := 0; cl < c; cl++ {
-				pl := P[cl*blk : cl*blk+n]
-				kPlogpEps(ev, pl)
+				pl := P[cl*blk : cl*blk+nv]
+				plogpEps(ev, pl)
 				kTop2(p1, p2, pl)
 				var sum float64
-				for _, v := range pl {
+				for _, v := range pl[:n] {
 					sum += float64(v)
 				}
 				cprob[cl] += sum

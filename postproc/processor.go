@@ -59,7 +59,8 @@ type Result struct {
 	grp      byComp
 	gtSums   []float64 // per GT component: Σ column, Σ row
 	acc      []float64 // per component accumulators, accFixed+2C each
-	pbuf     []float32 // one pixel's C probabilities
+	pbuf     []float32 // C×blk probabilities of a run segment
+	segBuf   []float32 // per-segment scratch of componentMetrics
 }
 
 // Row returns the metrics of component index i (0-based) as a view into Metrics.

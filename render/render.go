@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"slices"
 
 	"gocv.io/x/gocv"
 )
@@ -25,6 +26,8 @@ type Renderer struct {
 	color gocv.Mat
 	big   gocv.Mat
 	out   gocv.Mat
+	idx   []int  // scratch for label selection
+	mark  []bool // scratch for label selection
 }
 
 // New returns a renderer; its Mats are freed by Close.
@@ -129,7 +132,8 @@ func (r *Renderer) draw(s *Scene) {
 			gocv.Rectangle(&r.out, b.Rect, colRejected, 1)
 		}
 	}
-	for _, b := range s.Boxes {
+	labelled := r.largestKept(s.Boxes, maxLabels)
+	for i, b := range s.Boxes {
 		if !b.Kept {
 			continue
 		}
@@ -138,6 +142,9 @@ func (r *Renderer) draw(s *Scene) {
 			c = colEmergency
 		}
 		gocv.Rectangle(&r.out, b.Rect, c, thick)
+		if !labelled[i] {
+			continue
+		}
 		label := fmt.Sprintf("#%d p_fp=%.2f", b.ID, b.PFP)
 		y := b.Rect.Min.Y - 4
 		if y < 12 {
@@ -156,4 +163,35 @@ func (r *Renderer) draw(s *Scene) {
 		hud += "  ERROR: " + s.Err
 	}
 	gocv.PutText(&r.out, hud, image.Pt(int(8*scale), s.H-int(10*scale)), gocv.FontHersheySimplex, 0.5*scale, colText, max(1, thick-1))
+}
+
+// maxLabels is how many kept boxes get a text label; the rest are outlined only (dozens of tiny
+// far-away components would bury the picture under text).
+const maxLabels = 8
+
+// largestKept marks the n largest kept boxes (by area; in-corridor ones first).
+func (r *Renderer) largestKept(boxes []Box, n int) []bool {
+	r.idx = r.idx[:0]
+	for i, b := range boxes {
+		if b.Kept {
+			r.idx = append(r.idx, i)
+		}
+	}
+	key := func(b Box) int {
+		a := b.Rect.Dx() * b.Rect.Dy()
+		if b.InCorridor {
+			a += 1 << 40
+		}
+		return a
+	}
+	slices.SortFunc(r.idx, func(a, b int) int { return key(boxes[b]) - key(boxes[a]) })
+	if cap(r.mark) < len(boxes) {
+		r.mark = make([]bool, len(boxes))
+	}
+	r.mark = r.mark[:len(boxes)]
+	clear(r.mark)
+	for _, i := range r.idx[:min(n, len(r.idx))] {
+		r.mark[i] = true
+	}
+	return r.mark
 }

@@ -5,6 +5,7 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -156,5 +157,29 @@ func BenchmarkRender(b *testing.B) {
 	var buf []byte
 	for b.Loop() {
 		buf, _ = r.Render(s, buf)
+	}
+}
+
+func TestLargestKept(t *testing.T) {
+	r := New(Options{})
+	defer r.Close()
+	box := func(side int, kept, in bool) Box {
+		return Box{Rect: image.Rect(0, 0, side, side), Kept: kept, InCorridor: in}
+	}
+	cases := []struct {
+		boxes []Box
+		n     int
+		want  []bool
+	}{
+		{[]Box{box(5, true, false), box(9, true, false), box(7, true, false)}, 2, []bool{false, true, true}},
+		{[]Box{box(50, false, false), box(3, true, false)}, 1, []bool{false, true}},
+		{[]Box{box(50, true, false), box(3, true, true)}, 1, []bool{false, true}},
+		{nil, 3, []bool{}},
+	}
+	for i, c := range cases {
+		got := r.largestKept(c.boxes, c.n)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("case %d: %v, want %v", i, got, c.want)
+		}
 	}
 }

@@ -17,6 +17,8 @@ type SynthConfig struct {
 	Frames int    // number of frames: First, First+Step, …
 	Step   int    // frame index step (consecutive frames are near-duplicates); 0 = 1
 	Sizes  []Size // frame sizes, cycled over frames and proxies (several sizes: scale-robust training)
+	// Indices, when set, lists the frame indices to use instead of First, Frames and Step.
+	Indices []int
 	// DriveAnomalies renders the drive's moving anomalies, labelled LabelUniform: for evaluation.
 	// Training leaves them out: the model learns anomalies from proxies only.
 	DriveAnomalies bool
@@ -34,6 +36,14 @@ type synthSet struct {
 func NewSynthDataset(c SynthConfig) (Dataset, error) {
 	if c.Step == 0 {
 		c.Step = 1
+	}
+	if c.Indices != nil {
+		c.First, c.Frames, c.Step = 0, len(c.Indices), 1
+		for _, i := range c.Indices {
+			if i < 0 {
+				return nil, fmt.Errorf("%w: negative frame index %d", ErrConfig, i)
+			}
+		}
 	}
 	switch {
 	case c.Frames < 0 || c.Proxies < 0 || c.First < 0 || c.Step < 0:
@@ -56,15 +66,21 @@ func NewSynthDataset(c SynthConfig) (Dataset, error) {
 	return s, nil
 }
 
+// Len is the number of frames plus proxies.
 func (s *synthSet) Len() int { return s.c.Frames + s.c.Proxies }
 
+// Image renders frame k (k < Frames) or proxy k−Frames; sizes cycle with k.
 func (s *synthSet) Image(k int, img *Image) {
 	sz := s.c.Sizes[k%len(s.c.Sizes)]
 	img.W, img.H = sz.W, sz.H
 	img.BGR = growBytes(img.BGR, 3*sz.W*sz.H)
 	img.GT = growBytes(img.GT, sz.W*sz.H)
 	if k < s.c.Frames {
-		s.drives[k%len(s.c.Sizes)].Frame(s.c.First+k*s.c.Step, img.BGR, img.GT)
+		i := s.c.First + k*s.c.Step
+		if s.c.Indices != nil {
+			i = s.c.Indices[k]
+		}
+		s.drives[k%len(s.c.Sizes)].Frame(i, img.BGR, img.GT)
 		return
 	}
 	p := int64(k - s.c.Frames)

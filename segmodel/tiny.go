@@ -2,6 +2,9 @@
 // followed by a per-pixel MLP (1×1 convolutions), trained in Go on synthetic drives with
 // entropy maximisation on proxy anomalies (SPEC §4.5), written as ONNX with package onnx.
 // Tiny returns the embedded default model; Train and Evaluate rebuild and measure it.
+// Regenerate tiny.onnx (deterministic for a given synth version, ~10–30 s on 2 cores) with
+//
+//	go run ./cmd/metaood synth model --out segmodel/tiny.onnx
 package segmodel
 
 import _ "embed"

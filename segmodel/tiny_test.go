@@ -9,13 +9,28 @@ import (
 	"testing"
 
 	"metaood/onnx"
+	"metaood/synth"
 )
 
 // heldOut is synthetic data the embedded model never saw: another drive seed than its
-// training drive (1) and frame indices far from the recipe's evaluation frames.
+// training drive (1) and frame indices past the recipe's. It picks frames that show anomalies
+// (found at a small size: the layout does not depend on the size) so the entropy check has pixels.
 func heldOut(t testing.TB, frames int, sizes ...Size) Dataset {
 	t.Helper()
-	ds, err := NewSynthDataset(SynthConfig{Seed: 1001, First: 30000, Frames: frames, Step: 53, Sizes: sizes, DriveAnomalies: true})
+	const seed = 1001
+	probe := synth.NewDrive(synth.Config{W: 128, H: 64, Seed: seed, Anomalies: true})
+	bgr, gt := make([]byte, 3*128*64), make([]uint8, 128*64)
+	var idx []int
+	for i := 30000; len(idx) < frames && i < 40000; i += 17 {
+		probe.Frame(i, bgr, gt)
+		if bytes.Count(gt, []byte{LabelUniform}) >= 20 {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) < frames {
+		t.Fatalf("found only %d frames with anomalies in drive %d", len(idx), seed)
+	}
+	ds, err := NewSynthDataset(SynthConfig{Seed: seed, Indices: idx, Sizes: sizes, DriveAnomalies: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +145,7 @@ func TestSynthConfigErrors(t *testing.T) {
 		{"no sizes", func(c *SynthConfig) { c.Sizes = nil }},
 		{"too small", func(c *SynthConfig) { c.Sizes = []Size{{8, 8}} }},
 		{"proxy share", func(c *SynthConfig) { c.Proxies, c.ProxyShare = 1, 0 }},
+		{"negative index", func(c *SynthConfig) { c.Indices = []int{3, -1} }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -7,7 +7,8 @@ import (
 	"sync"
 )
 
-// TrainConfig sets up Train. The zero value of a field means its default (DefaultTrainConfig).
+// TrainConfig sets up Train. A zero numeric field means its default (DefaultTrainConfig),
+// except Seed and ValidFrac, which are used as given; a nil Logf logs nothing.
 type TrainConfig struct {
 	Seed      uint64  // initial weights, pixel draws and batch order
 	H1, H2    int     // hidden widths

@@ -56,17 +56,17 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: --webrtc %q: port %q is not a number 0..65535", ErrConfig, c.Addr, port)
 	}
 	if !c.AllowPublic && !isLoopbackHost(host) {
-		return fmt.Errorf("%w: --webrtc %q is reachable from other machines; use 127.0.0.1 or pass --webrtc-public (and set a token)", ErrPublic, c.Addr)
+		return fmt.Errorf("%w: --webrtc %q would be reachable from other machines; use 127.0.0.1:PORT, or allow it explicitly (stream.Config.AllowPublic) and set --token", ErrPublic, c.Addr)
 	}
 	switch {
 	case c.MaxViewers < 1 || c.MaxViewers > 64:
 		return fmt.Errorf("%w: max viewers %d (want 1..64)", ErrConfig, c.MaxViewers)
 	case c.BitrateKbps < 100 || c.BitrateKbps > 50000:
-		return fmt.Errorf("%w: --webrtc-bitrate %d kbps (want 100..50000)", ErrConfig, c.BitrateKbps)
+		return fmt.Errorf("%w: WebRTC bitrate %d kbps (want 100..50000)", ErrConfig, c.BitrateKbps)
 	case c.FPS < 1 || c.FPS > 120:
 		return fmt.Errorf("%w: fps %d (want 1..120)", ErrConfig, c.FPS)
 	case len(c.Token) > 256:
-		return fmt.Errorf("%w: --webrtc-token is %d bytes (want ≤ 256)", ErrConfig, len(c.Token))
+		return fmt.Errorf("%w: --token is %d bytes (want ≤ 256)", ErrConfig, len(c.Token))
 	}
 	return nil
 }

@@ -167,3 +167,35 @@ func TestEventsNeverBlock(t *testing.T) {
 	}
 	delete(s.viewers, v.id)
 }
+
+func TestKeyOnPLIPacing(t *testing.T) {
+	s, err := New(Config{Addr: "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	src := newSource(s, "cam0")
+	t0 := time.Unix(1000, 0)
+	cases := []struct {
+		name    string
+		lastKey time.Time
+		want    bool
+	}{
+		{"never a key", time.Time{}, true},
+		{"key just sent", t0.Add(-10 * time.Millisecond), false},
+		{"key long ago", t0.Add(-pliKeyGap), true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src.forceKey.Store(false)
+			src.lastKey.Store(0)
+			if !c.lastKey.IsZero() {
+				src.lastKey.Store(c.lastKey.UnixNano())
+			}
+			src.keyOnPLI(t0)
+			if got := src.forceKey.Load(); got != c.want {
+				t.Fatalf("forceKey = %v, want %v", got, c.want)
+			}
+		})
+	}
+}

@@ -40,6 +40,7 @@ type source struct {
 
 	wake     chan struct{} // cap 1: a frame is pending
 	forceKey atomic.Bool   // next encode is a keyframe (viewer joined, PLI/FIR, viewer dropped)
+	lastKey  atomic.Int64  // unix nanoseconds of the last keyframe, to pace PLI-driven ones
 	dropped  atomic.Uint64
 }
 
@@ -122,6 +123,17 @@ func (s *source) removeViewer(v *viewer) bool {
 	s.mu.Unlock()
 	s.srv.m.viewers.WithLabelValues(s.name).Set(float64(n))
 	return ok
+}
+
+// pliKeyGap is the least time between keyframes asked for by PLI/FIR: one lossy viewer's
+// repeated requests must not turn everyone's stream into keyframes.
+const pliKeyGap = 300 * time.Millisecond
+
+// keyOnPLI forces a keyframe for a PLI/FIR unless one went out within pliKeyGap.
+func (s *source) keyOnPLI(now time.Time) {
+	if now.UnixNano()-s.lastKey.Load() >= int64(pliKeyGap) {
+		s.forceKey.Store(true)
+	}
 }
 
 // fanOut hands f to every viewer's queue without blocking.
@@ -211,6 +223,9 @@ func (s *source) encodeLoop(ctx context.Context) {
 			continue
 		}
 		lastPts, lastCap = pts, cur.captured
+		if isKey {
+			s.lastKey.Store(time.Now().UnixNano())
+		}
 		s.srv.m.encodeSeconds.WithLabelValues(s.name).Observe(time.Since(start).Seconds())
 		s.srv.m.framesEncoded.WithLabelValues(s.name).Inc()
 		// Each frame gets its own copy: viewers hold it after the next encode reuses out.

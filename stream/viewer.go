@@ -137,7 +137,7 @@ func (v *viewer) readRTCP() {
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				v.src.forceKey.Store(true)
+				v.src.keyOnPLI(time.Now())
 			}
 		}
 	}

@@ -31,20 +31,22 @@ const (
 )
 
 // Drive renders one synthetic drive. It is safe for concurrent use: Frame keeps its
-// per-call state in pooled scratch space.
+// per-call state in scratch space taken from a free list.
 type Drive struct {
 	cfg     Config
 	hoodTop []int32 // first hood row of each column (H where there is no hood)
 	skyRow  []rgb   // sky gradient by row
 	phase   [6]float64
-	pool    sync.Pool
+	mu      sync.Mutex
+	free    []*scratch // idle scratch spaces: one per concurrent Frame call, kept for reuse
 }
 
-// scratch is the per-call working memory of Frame, reused through Drive.pool.
+// scratch is the per-call working memory of Frame, reused through Drive.free.
 type scratch struct {
 	b0      int64 // index of the first cached block
 	nb      int
 	blocks  [2][maxBlocks]block // [left, right]
+	cover   []int32             // occlusion buffer of drawRoadside, one entry per column
 	sprites []sprite
 	anoms   []anomaly
 	xs      []float64
@@ -75,15 +77,32 @@ func NewDrive(cfg Config) *Drive {
 	for y := range d.skyRow {
 		d.skyRow[y] = lerpRGB(colSkyTop, colSkyHorizon, math.Pow(math.Min(1, (float64(y)+0.5)/yh), 1.6))
 	}
-	d.pool.New = func() any {
-		return &scratch{
-			sprites: make([]sprite, 0, 512),
-			anoms:   make([]anomaly, 0, 8),
-			xs:      make([]float64, 0, 64),
-			pts:     make([][2]float64, 0, 64),
-		}
-	}
 	return d
+}
+
+// get takes an idle scratch space or makes one (a free list rather than a sync.Pool:
+// it never drops buffers, so steady state never allocates).
+func (d *Drive) get() *scratch {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n := len(d.free); n > 0 {
+		s := d.free[n-1]
+		d.free = d.free[:n-1]
+		return s
+	}
+	return &scratch{
+		cover:   make([]int32, d.cfg.W),
+		sprites: make([]sprite, 0, 512),
+		anoms:   make([]anomaly, 0, 8),
+		xs:      make([]float64, 0, 64),
+		pts:     make([][2]float64, 0, 64),
+	}
+}
+
+func (d *Drive) put(s *scratch) {
+	d.mu.Lock()
+	d.free = append(d.free, s)
+	d.mu.Unlock()
 }
 
 // Config returns the drive's configuration with defaults filled in.
@@ -100,8 +119,8 @@ func (d *Drive) Frame(i int, bgr []byte, gt []uint8) {
 	if gt != nil && len(gt) != w*h {
 		panic(fmt.Sprintf("synth: Frame: gt has %d bytes, want %d*%d = %d", len(gt), w, h, w*h))
 	}
-	s := d.pool.Get().(*scratch)
-	defer d.pool.Put(s)
+	s := d.get()
+	defer d.put(s)
 	v := d.view(i)
 	c := canvas{w: w, h: h, bgr: bgr, gt: gt, grain: (i * 7919) & 0xFFFF, shade: 256}
 	d.scene(s, &v, &c, d.cfg.Anomalies)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 )
 
 func render(t testing.TB, cfg Config, i int) ([]byte, []uint8) {
@@ -35,6 +37,15 @@ func TestDeterministic(t *testing.T) {
 	NewDrive(cfg).Frame(90, b, gb)
 	if !bytes.Equal(a, b) || !bytes.Equal(ga, gb) {
 		t.Fatal("frame 90 differs between renders")
+	}
+	// Any index works, also negative and far ones, with valid labels.
+	for _, i := range []int{-500, 1 << 30} {
+		d.Frame(i, a, ga)
+		for p, l := range ga {
+			if l >= NumClasses && l != Anomaly && l != Ignore {
+				t.Fatalf("frame %d pixel %d: label %d", i, p, l)
+			}
+		}
 	}
 	// Same frame from the big default size too.
 	x1, g1 := render(t, DefaultConfig(), 77)
@@ -116,8 +127,8 @@ func TestClassCoverage(t *testing.T) {
 func TestAnomalyStretches(t *testing.T) {
 	cfg := small(4)
 	d := NewDrive(cfg)
-	s := d.pool.Get().(*scratch)
-	defer d.pool.Put(s)
+	s := d.get()
+	defer d.put(s)
 	longestOn, longestOff, run, last := 0, 0, 0, false
 	for i := 0; i < 1500; i++ {
 		v := d.view(i)
@@ -213,5 +224,59 @@ func BenchmarkFrame(b *testing.B) {
 	for b.Loop() {
 		d.Frame(i, bgr, gt)
 		i++
+	}
+}
+
+// TestConcurrentFrames: one Drive serves several goroutines (a capture source and a
+// dataset writer may share it); results match serial renders.
+func TestConcurrentFrames(t *testing.T) {
+	cfg := small(8)
+	d := NewDrive(cfg)
+	want := make([][]byte, 8)
+	for i := range want {
+		want[i] = make([]byte, 3*cfg.W*cfg.H)
+		d.Frame(i*17, want[i], nil)
+	}
+	errs := make(chan error, len(want))
+	for i := range want {
+		go func() {
+			bgr := make([]byte, 3*cfg.W*cfg.H)
+			gt := make([]uint8, cfg.W*cfg.H)
+			d.Frame(i*17, bgr, gt)
+			if !bytes.Equal(bgr, want[i]) {
+				errs <- fmt.Errorf("frame %d differs when rendered concurrently", i*17)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range want {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("timeout")
+		}
+	}
+}
+
+// TestOddSizes: any valid size renders without panicking, with valid labels.
+func TestOddSizes(t *testing.T) {
+	for _, sz := range [][2]int{{32, 32}, {33, 97}, {640, 480}, {2048, 64}} {
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			cfg := Config{W: sz[0], H: sz[1], Seed: 3, Anomalies: true, Hood: -1}
+			bgr, gt := render(t, cfg, 150)
+			for p, l := range gt {
+				if l >= NumClasses && l != Anomaly && l != Ignore {
+					t.Fatalf("pixel %d: label %d", p, l)
+				}
+			}
+			if bytes.IndexByte(gt, Ignore) >= 0 {
+				t.Error("Hood: -1 still has ignore pixels")
+			}
+			Proxy(4, sz[0], sz[1], 0.3, bgr, gt)
+		})
 	}
 }

@@ -241,39 +241,21 @@ func (r *rowShade) fill(c *canvas, row, lo, hi int, m *material, u, du, zw float
 	c.shade = 256
 }
 
-// drawRoadside paints facades, hedges, walls and fences, far blocks first.
+// drawRoadside paints facades, hedges, walls and fences near to far with an occlusion
+// buffer, so that hidden parts of far buildings cost nothing: first the low walls and
+// fences along the sidewalk (always nearer than any facade in the same column), then per
+// block the front face (nearer) and the side facade.
 func (d *Drive) drawRoadside(c *canvas, v *view, s *scratch) {
-	for j := s.nb - 1; j >= 0; j-- {
+	for x := range s.cover {
+		s.cover[x] = int32(c.h)
+	}
+	c.cover = s.cover
+	defer func() { c.cover = nil }()
+	for j := 0; j < s.nb; j++ {
 		z0 := float64(s.b0+int64(j)) * blockLen
 		for side := range 2 {
 			b := &s.blocks[side][j]
 			sg := float64(2*side - 1)
-			switch b.kind {
-			case blockBuilding:
-				m := material{cls: Building, pat: patBuilding, c0: b.col, c1: b.win, c2: b.col.scale(0.84), amp: 14, grain: 5, k: 5}
-				c.plane(v, sg*b.x, z0+b.gap, z0+blockLen, 0, b.height, 0, &m)
-				var prev *block
-				if j > 0 {
-					prev = &s.blocks[side][j-1]
-				}
-				// The front face shows in an alley, or above / beside a nearer building that
-				// hides the rest of it (drawing only that part saves most of the overdraw).
-				y0 := 0.0
-				if b.gap == 0 && prev != nil && prev.kind == blockBuilding && prev.x <= b.x {
-					y0 = prev.height
-				}
-				if y0 < b.height {
-					zf := z0 + b.gap - v.camZ
-					x0, x1 := sg*b.x, sg*(b.x+14)
-					if x0 > x1 {
-						x0, x1 = x1, x0
-					}
-					c.quadUV(v, zf, x0, x1, y0, b.height, &m, 0)
-				}
-			case blockTrees:
-				m := material{cls: Vegetation, pat: patLeaves, c0: b.col, c1: b.win, amp: 48, grain: 8, k: 1.6}
-				c.plane(v, sg*b.x, z0, z0+blockLen, 0, b.height, b.vary, &m)
-			}
 			switch b.front {
 			case frontWall:
 				m := material{cls: Wall, pat: patWall, c0: colWall, c1: colWallSeam, amp: 10, grain: 5, k: 12}
@@ -281,6 +263,26 @@ func (d *Drive) drawRoadside(c *canvas, v *view, s *scratch) {
 			case frontFence:
 				m := material{cls: Fence, pat: patFence, c0: colFence, c1: colFenceGap, amp: 12, grain: 5, k: 5}
 				c.plane(v, sg*walkOuter, z0, z0+blockLen, 0, b.frontH, 0, &m)
+			}
+		}
+	}
+	for j := 0; j < s.nb; j++ {
+		z0 := float64(s.b0+int64(j)) * blockLen
+		for side := range 2 {
+			b := &s.blocks[side][j]
+			sg := float64(2*side - 1)
+			switch b.kind {
+			case blockBuilding:
+				m := material{cls: Building, pat: patBuilding, c0: b.col, c1: b.win, c2: b.col.scale(0.84), amp: 14, grain: 5, k: 5}
+				x0, x1 := sg*b.x, sg*(b.x+14)
+				if x0 > x1 {
+					x0, x1 = x1, x0
+				}
+				c.face(v, z0+b.gap-v.camZ, x0, x1, b.height, &m)
+				c.plane(v, sg*b.x, z0+b.gap, z0+blockLen, 0, b.height, 0, &m)
+			case blockTrees:
+				m := material{cls: Vegetation, pat: patLeaves, c0: b.col, c1: b.win, amp: 48, grain: 8, k: 1.6}
+				c.plane(v, sg*b.x, z0, z0+blockLen, 0, b.height, b.vary, &m)
 			}
 		}
 	}

@@ -337,17 +337,17 @@ func calibLARS(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fmt.Errorf("--out %s: %w", *out, err)
 	}
-	lr := calib.LARSReport{Alphas: res.Alphas, Coefs: res.Coefs}
-	for _, j := range res.Order {
-		lr.Order = append(lr.Order, d.Names[j])
-	}
+	lr := calib.NewLARSReport(d.Names, res)
 	if err := calib.WriteJSONFile(filepath.Join(*out, "lars.json"), lr); err != nil {
 		return err
 	}
 	if err := calib.WriteLARSPlot(*out, d.Names, res, 10); err != nil {
 		return err
 	}
-	fmt.Println(strings.Join(lr.Order, " "))
+	fmt.Println("entry order:", strings.Join(lr.Order, " "))
+	if len(lr.Dropped) > 0 {
+		fmt.Println("dropped (linearly dependent):", strings.Join(lr.Dropped, " "))
+	}
 	return nil
 }
 

@@ -61,6 +61,9 @@ func cmdFeatures(ctx context.Context, args []string) error {
 	case *model != "" && *image == "":
 		return fmt.Errorf("%w: --model is only used with --image", errUsage)
 	}
+	if !(*thr > 0 && *thr <= 1) { // 0 would mean "default" to postproc.Options
+		return fmt.Errorf("%w: --threshold %v: use a value in (0, 1]", errUsage, *thr)
+	}
 	opts := postproc.Options{Threshold: *thr, OODLabel: *ood, IgnoreLabel: *ignore}
 	if err := opts.Validate(); err != nil {
 		return fmt.Errorf("%w: %v (check --threshold, --ood-label, --ignore-label)", errUsage, err)

@@ -115,6 +115,7 @@ func TestFeaturesErrors(t *testing.T) {
 		{"two inputs", []string{"--probs", good, "--logits", good}, true, "exclude"},
 		{"image without model", []string{"--image", "x.png"}, true, "--model"},
 		{"bad threshold", []string{"--probs", good, "--threshold", "1.5"}, true, "threshold"},
+		{"zero threshold", []string{"--probs", good, "--threshold", "0"}, true, "(0, 1]"},
 		{"same labels", []string{"--probs", good, "--ood-label", "7", "--ignore-label", "7"}, true, "label"},
 		{"unknown flag", []string{"--probs", good, "--nope"}, true, "nope"},
 		{"stray argument", []string{"--probs", good, "extra"}, true, "extra"},

@@ -66,6 +66,14 @@ func runFlags(c *config.Run, fs *pflag.FlagSet) (cfgFile *string, noVideo, repla
 	return cfgFile, noVideo, replay
 }
 
+// usageError is a command-line mistake: it prints as its cause alone and matches errUsage, so
+// main adds the --help hint and exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string   { return e.err.Error() }
+func (e usageError) Unwrap() []error { return []error{errUsage, e.err} }
+func badUsage(err error) error       { return usageError{err} }
+
 // parseRunFlags applies defaults, then --config, then the flags given, then validates.
 func parseRunFlags(args []string, stderr io.Writer) (config.Run, error) {
 	c := config.Default()
@@ -91,10 +99,10 @@ func parseRunFlags(args []string, stderr io.Writer) (config.Run, error) {
 		if errors.Is(err, pflag.ErrHelp) {
 			return c, err
 		}
-		return c, fmt.Errorf("%w: %v", errUsage, err)
+		return c, badUsage(err)
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("%w: unexpected argument %q (sources go with --source)", errUsage, fs.Arg(0))
+		return c, badUsage(fmt.Errorf("unexpected argument %q (sources go with --source)", fs.Arg(0)))
 	}
 	if *noVideo {
 		c.Video = ""
@@ -103,7 +111,7 @@ func parseRunFlags(args []string, stderr io.Writer) (config.Run, error) {
 		c.Realtime = false
 	}
 	if err := c.Validate(); err != nil {
-		return c, fmt.Errorf("%w: %v", errUsage, err)
+		return c, badUsage(err)
 	}
 	return c, nil
 }
@@ -117,7 +125,10 @@ func cmdRun(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(c.LogLevel, os.Stderr)
-	sum, outs, err := runPipeline(ctx, c, log, os.Stdout)
+	sum, outs, err := runPipeline(ctx, c, log, os.Stdout, os.Stderr)
+	if err != nil && outs.dir != "" {
+		os.Remove(outs.dir) // only if still empty: a run that failed at set-up leaves no folder behind
+	}
 	printSummary(os.Stderr, c, sum, outs)
 	return err
 }
@@ -130,8 +141,9 @@ type outputs struct {
 	viewer           string
 }
 
-// runPipeline sets everything up from c and runs it; stdout receives the events when c.Stdout.
-func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout io.Writer) (pipeline.Summary, outputs, error) {
+// runPipeline sets everything up from c and runs it; stdout receives the events when c.Stdout,
+// info the lines that tell the user where to look.
+func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, info io.Writer) (pipeline.Summary, outputs, error) {
 	var outs outputs
 	outs.dir = c.Out
 	if outs.dir == "" {
@@ -149,6 +161,12 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout io.
 		return pipeline.Summary{}, outs, err
 	}
 	metrics := pipeline.NewMetrics()
+	states := pipeline.NewStates()
+	capOpts := capture.Options{Realtime: c.Realtime, Registry: metrics.Registry, OnState: states.Report}
+	srcs, err := capture.OpenAll(c.Sources, capOpts, log) // cheap checks (missing file) before loading the model
+	if err != nil {
+		return pipeline.Summary{}, outs, err
+	}
 
 	seg, eng, err := openEngine(c, metrics, log)
 	if err != nil {
@@ -156,12 +174,6 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout io.
 	}
 	defer eng.Close()
 	clf, err := loadClassifier(c.Classifier, eng.Classes())
-	if err != nil {
-		return pipeline.Summary{}, outs, err
-	}
-	states := pipeline.NewStates()
-	capOpts := capture.Options{Realtime: c.Realtime, Registry: metrics.Registry, OnState: states.Report}
-	srcs, err := capture.OpenAll(c.Sources, capOpts, log)
 	if err != nil {
 		return pipeline.Summary{}, outs, err
 	}
@@ -229,12 +241,12 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout io.
 		}()
 		ropts.PublishFrame, ropts.PublishEvent = srv.PublishFrame, srv.PublishEvent
 		outs.viewer = srv.URL()
-		fmt.Fprintf(os.Stderr, "live viewer: %s\n", srv.URL())
+		fmt.Fprintf(info, "live viewer: %s\n", srv.URL())
 	}
 	rs := render.NewSink(ropts)
 	sinks = append(sinks, rs)
-	if !c.Realtime && isatty(os.Stderr) {
-		sinks = append(sinks, pipeline.NewProgressSink(os.Stderr, c.Frames))
+	if f, ok := info.(*os.File); ok && !c.Realtime && isatty(f) {
+		sinks = append(sinks, pipeline.NewProgressSink(info, c.Frames))
 	}
 	if c.Metrics != "" {
 		ln, err := net.Listen("tcp", c.Metrics)
@@ -249,9 +261,9 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout io.
 		served = append(served, done)
 		go func() { defer close(done); hs.Serve(ln) }()
 		context.AfterFunc(runCtx, func() { hs.Close() })
-		fmt.Fprintf(os.Stderr, "metrics: http://%s/metrics\n", ln.Addr())
+		fmt.Fprintf(info, "metrics: http://%s/metrics\n", ln.Addr())
 	}
-	fmt.Fprintf(os.Stderr, "metaood run: %s → %s (provider %s); outputs in %s\n", strings.Join(c.Sources, ", "),
+	fmt.Fprintf(info, "metaood run: %s → %s (provider %s); outputs in %s\n", strings.Join(c.Sources, ", "),
 		modelName(c.Model), eng.Provider(), outs.dir)
 
 	sum, err := pipeline.Run(ctx, pipeline.Config{
@@ -259,6 +271,11 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout io.
 		Sinks: sinks, Batch: c.Batch, Workers: c.Workers, MaxFrames: c.Frames, Provider: eng.Provider(),
 		Metrics: metrics, Log: log, States: states, Recycle: capture.Recycle,
 	})
+	for _, s := range srcs { // drops inside capture's own live queue count too
+		if st, ok := s.(capture.StatsSource); ok {
+			sum.Dropped += st.Stats().Dropped
+		}
+	}
 	outs.videos = rs.Videos()
 	outs.evidence, _ = rs.Evidence()
 	return sum, outs, err
@@ -414,7 +431,7 @@ func printSummary(w io.Writer, c config.Run, s pipeline.Summary, o outputs) {
 	fmt.Fprintf(w, "\nmetaood run: %d frames in %.1f s (%.1f fps); %d anomalies kept, %d rejected by the meta classifier; %d emergencies\n",
 		s.Frames, s.Elapsed.Seconds(), s.FPS, s.Kept, s.Rejected, s.Emergencies)
 	if s.Dropped > 0 {
-		fmt.Fprintf(w, "  dropped at live edges: %d frames\n", s.Dropped)
+		fmt.Fprintf(w, "  dropped: %d frames (a live source ahead of the pipeline, or discarded at stop)\n", s.Dropped)
 	}
 	if s.FrameErrors > 0 {
 		fmt.Fprintf(w, "  frames skipped after errors: %d (first: %s)\n", s.FrameErrors, strings.Join(s.FirstErrors, "; "))

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,10 @@ func runFor(t *testing.T, c config.Run) (pipeline.Summary, outputs, string, erro
 		err error
 	}
 	done := make(chan res, 1)
-	go func() { s, o, err := runPipeline(context.Background(), c, quietLog(), &stdout); done <- res{s, o, err} }()
+	go func() {
+		s, o, err := runPipeline(context.Background(), c, quietLog(), &stdout, io.Discard)
+		done <- res{s, o, err}
+	}()
 	select {
 	case r := <-done:
 		return r.s, r.o, stdout.String(), r.err
@@ -50,9 +54,13 @@ func TestRunEndToEndTinyModel(t *testing.T) {
 	c.Out = t.TempDir()
 	c.Video = "annotated.avi"
 	c.Evidence = 10
+	mats := runOpenMats()
 	sum, outs, stdout, err := runFor(t, c)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := runOpenMats(); n != mats {
+		t.Errorf("%d gocv Mats leaked by a run (-tags matprofile)", n-mats)
 	}
 	if sum.Frames != 20 || sum.PerSource["synth"] != 20 || sum.FrameErrors != 0 {
 		t.Errorf("summary %+v", sum)
@@ -161,6 +169,12 @@ func TestParseRunFlags(t *testing.T) {
 // (the Cityscapes model is too slow for a unit test on CPU; `metaood run` does that).
 func TestReplayRealVideo(t *testing.T) {
 	clip := sharedtest.Path(t, "video/udacity_solidWhiteRight.mp4")
+	mats := runOpenMats()
+	defer func() {
+		if n := runOpenMats(); n != mats {
+			t.Errorf("%d gocv Mats leaked by a run (-tags matprofile)", n-mats)
+		}
+	}()
 	c := config.Default()
 	c.Sources = []string{clip}
 	c.Frames = 5
@@ -226,5 +240,40 @@ func TestTruncatedVideo(t *testing.T) {
 	}
 	if ev, _ := os.ReadFile(outs.events); !strings.Contains(string(ev), `"state":"ended"`) && !strings.Contains(string(ev), `"state":"lost"`) {
 		t.Errorf("no end/lost event for the truncated clip:\n%s", ev)
+	}
+}
+
+func TestRunTwoSources(t *testing.T) {
+	c := config.Default()
+	c.Sources = []string{"a=synth:frames=6,size=128x64", "b=synth:seed=2,frames=4,size=64x32"}
+	c.Out = t.TempDir()
+	c.Stdout = false
+	c.Video = "v.avi"
+	sum, outs, _, err := runFor(t, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.PerSource["a"] != 6 || sum.PerSource["b"] != 4 || len(outs.videos) != 2 {
+		t.Fatalf("per source %v, videos %v", sum.PerSource, outs.videos)
+	}
+	// Each source's frames reach the outputs in order (the CSV has one row per frame).
+	data, _ := os.ReadFile(outs.csv)
+	last := map[string]int{"a": -1, "b": -1}
+	rows := strings.Split(strings.TrimSpace(string(data)), "\n")[1:]
+	for _, row := range rows {
+		f := strings.Split(row, ",")
+		n, _ := strconv.Atoi(f[1])
+		if n != last[f[0]]+1 {
+			t.Errorf("source %s: frame %d after %d", f[0], n, last[f[0]])
+		}
+		last[f[0]] = n
+	}
+	if len(rows) != 10 {
+		t.Errorf("%d CSV rows, want 10", len(rows))
+	}
+	for _, v := range outs.videos {
+		if n, _, _, err := render.ReadVideoInfo(v); err != nil || (n != 6 && n != 4) {
+			t.Errorf("%s: %d frames (%v)", v, n, err)
+		}
 	}
 }

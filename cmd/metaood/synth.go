@@ -68,17 +68,6 @@ func synthFlags(fs *pflag.FlagSet, args []string) (help bool, err error) {
 	return false, nil
 }
 
-// mkOut creates dir/frames and dir/gt.
-func mkOut(dir string) (frames, gt string, err error) {
-	frames, gt = filepath.Join(dir, "frames"), filepath.Join(dir, "gt")
-	for _, d := range []string{frames, gt} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return "", "", fmt.Errorf("--out %s: %w (choose a writable folder)", dir, err)
-		}
-	}
-	return frames, gt, nil
-}
-
 func synthDrive(ctx context.Context, args []string) error {
 	fs := pflag.NewFlagSet("synth drive", pflag.ContinueOnError)
 	out := fs.String("out", "out/synth", "output folder: frames/NNNNNN.png, gt/NNNNNN.png and the video")
@@ -118,12 +107,7 @@ func synthDrive(ctx context.Context, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	framesDir, gtDir := "", ""
-	if *pngs {
-		if framesDir, gtDir, err = mkOut(*out); err != nil {
-			return err
-		}
-	} else if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fmt.Errorf("--out %s: %w (choose a writable folder)", *out, err)
 	}
 	var vw videoWriter
@@ -138,47 +122,36 @@ func synthDrive(ctx context.Context, args []string) error {
 			if vw, err = openVideo(videoPath, w, h, *fps); err != nil {
 				return fmt.Errorf("--video %s: %w", videoPath, err)
 			}
-			defer vw.Close()
 		case fs.Changed("video"):
 			return fmt.Errorf("--video %s: this build has no video writer (omit --video to write PNGs only)", videoPath)
 		default:
 			videoPath = "" // PNGs only
 		}
 	}
-	d := synth.NewDrive(cfg)
-	bgr, gt := make([]byte, 3*w*h), make([]uint8, w*h)
-	for k := range *n {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		i := *start + k
-		d.Frame(i, bgr, gt)
-		if *pngs {
-			name := fmt.Sprintf("%06d.png", i)
-			if err := synth.WriteFramePNG(filepath.Join(framesDir, name), bgr, w, h); err != nil {
-				return err
-			}
-			if err := synth.WriteGTPNG(filepath.Join(gtDir, name), gt, w, h); err != nil {
-				return err
-			}
-		}
-		if vw != nil {
-			if err := vw.Write(bgr); err != nil {
-				return fmt.Errorf("--video %s: frame %d: %w", videoPath, i, err)
-			}
+	if !*pngs && vw == nil {
+		return fmt.Errorf("%w: --png=false needs a video, and this build has no video writer", errUsage)
+	}
+	var sink func([]byte) error
+	if vw != nil {
+		sink = vw.Write
+	}
+	err = synth.WriteDrive(ctx, *out, cfg, *start, *n, *pngs, sink)
+	if vw != nil {
+		if cerr := vw.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("--video %s: %w", videoPath, cerr)
 		}
 	}
-	if vw != nil {
-		if err := vw.Close(); err != nil {
-			return fmt.Errorf("--video %s: %w", videoPath, err)
-		}
+	if err != nil {
+		return fmt.Errorf("synth drive into --out %s: %w", *out, err)
 	}
 	if *pngs {
-		fmt.Printf("wrote %d frames %dx%d (seed %d) to %s, ground truth to %s\n", *n, w, h, *seed, framesDir, gtDir)
+		fmt.Printf("wrote frames %d..%d (%dx%d, seed %d) to %s, ground truth to %s\n", *start, *start+*n-1, w, h, *seed,
+			filepath.Join(*out, synth.FramesDir), filepath.Join(*out, synth.GTDir))
 	}
-	if videoPath != "" {
+	switch {
+	case videoPath != "":
 		fmt.Printf("wrote video %s (%g fps)\n", videoPath, *fps)
-	} else if *video != "" {
+	case *video != "":
 		fmt.Println("no video written: this build has no video writer")
 	}
 	return nil
@@ -211,33 +184,13 @@ func synthProxy(ctx context.Context, args []string) error {
 	case *shareMax != 0 && !(*shareMax >= *share && *shareMax <= 1):
 		return fmt.Errorf("%w: --share-max %g: want between --share (%g) and 1", errUsage, *shareMax, *share)
 	}
-	framesDir, gtDir, err := mkOut(*out)
-	if err != nil {
-		return err
-	}
-	bgr, gt := make([]byte, 3*w*h), make([]uint8, w*h)
-	for k := range *n {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		s := *seed*1_000_003 + int64(k)
-		sh := *share
-		if *shareMax > *share { // a fixed, seed-derived spread: reproducible without a global RNG
-			sh += (*shareMax - *share) * float64(uint64(s)*0x9E3779B97F4A7C15>>11) / (1 << 53)
-		}
-		synth.Proxy(s, w, h, sh, bgr, gt)
-		name := fmt.Sprintf("%06d.png", k)
-		if err := synth.WriteFramePNG(filepath.Join(framesDir, name), bgr, w, h); err != nil {
-			return err
-		}
-		if err := synth.WriteGTPNG(filepath.Join(gtDir, name), gt, w, h); err != nil {
-			return err
-		}
+	if err := synth.WriteProxies(ctx, *out, *seed, w, h, *n, *share, *shareMax); err != nil {
+		return fmt.Errorf("--out %s: %w", *out, err)
 	}
 	fmt.Printf("wrote %d proxy images %dx%d (share %g", *n, w, h, *share)
 	if *shareMax > *share {
 		fmt.Printf("..%g", *shareMax)
 	}
-	fmt.Printf(") to %s, labels (254 = pasted) to %s\n", framesDir, gtDir)
+	fmt.Printf(") to %s, labels (254 = pasted) to %s\n", filepath.Join(*out, synth.FramesDir), filepath.Join(*out, synth.GTDir))
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -39,17 +40,21 @@ func cmdSynthModel(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
+	// Fail before minutes of training, not after.
+	if st, err := os.Stat(filepath.Dir(*out)); err != nil || !st.IsDir() {
+		return fmt.Errorf("%w: --out %s: folder %s does not exist", errUsage, *out, filepath.Dir(*out))
+	}
 	r := segmodel.DefaultRecipe(*seed)
 	for _, c := range []struct {
-		flag string
-		bad  bool
+		flag, want string
+		bad        bool
 	}{
-		{"--frames", *frames < 0}, {"--proxies", *proxies < -1}, {"--epochs", *epochs < 0},
-		{"--eval-frames", *evalFrames < 0}, {"--workers", *workers < 1},
-		{"--share", *share < 0 || *share >= 1 || *share != *share},
+		{"--frames", "≥ 0", *frames < 0}, {"--proxies", "≥ -1", *proxies < -1}, {"--epochs", "≥ 0", *epochs < 0},
+		{"--eval-frames", "≥ 0", *evalFrames < 0}, {"--workers", "≥ 1", *workers < 1},
+		{"--share", "in [0, 1)", *share < 0 || *share >= 1 || *share != *share},
 	} {
 		if c.bad {
-			return fmt.Errorf("%w: %s is out of range", errUsage, c.flag)
+			return fmt.Errorf("%w: %s is out of range: want %s", errUsage, c.flag, c.want)
 		}
 	}
 	if *frames > 0 {
