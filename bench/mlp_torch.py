@@ -67,8 +67,8 @@ def main():
             with torch.no_grad():
                 net(x[i:i + 1])
         per = (time.perf_counter() - t) / a.loo_sample
-        print(f"LOO over {a.loo}: {per:.3f} s per fold, projected {per * a.loo:.0f} s single-process "
-              f"({per * a.loo / a.threads:.0f} s if {a.threads} folds ran in parallel on 1 thread each)")
+        print(f"LOO over {a.loo}: {per:.3f} s per fold, projected {per * a.loo:.0f} s in one process "
+              f"({per * a.loo / 2:.0f} s with two such processes on two cores)")
 
 
 if __name__ == "__main__":

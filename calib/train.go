@@ -56,8 +56,8 @@ func Train(d *Dataset, opt TrainOptions) (*metaclf.Model, error) {
 		for k := range ws {
 			f.Layers = append(f.Layers, metaclf.Layer{W: ws[k], B: bs[k]})
 		}
-		prov["optimizer"] = fmt.Sprintf("Adam lr %g, coupled L2 %g, %d epochs, batch %d (drop_last), BCE, seed %d",
-			o.LR, o.WeightDecay, o.Epochs, o.Batch, o.Seed)
+		prov["optimizer"] = fmt.Sprintf("Adam lr %g, coupled L2 %g, %d epochs, batch %d (drop_last), BCE, seed %d, %d workers",
+			o.LR, o.WeightDecay, o.Epochs, o.Batch, o.Seed, o.Workers)
 		prov["hidden"] = o.Hidden
 	default:
 		return nil, fmt.Errorf("%w: model %q: use lr or mlp", ErrOption, opt.Model)
