@@ -1,7 +1,7 @@
 //go:build cgo
 
 // ONNX Runtime smoke tests: the graph Build writes must compute what the Go reference computes.
-// They need the ONNX Runtime library (METAOOD_ORT_LIB; `make setup` fetches it and the Makefile sets it).
+// They need the ONNX Runtime library (`make setup` fetches it; infer.Init finds it).
 // The segmodel package itself stays pure Go: only these tests use cgo.
 package segmodel
 
@@ -15,24 +15,18 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
+	"metaood/infer"
 	"metaood/onnx"
 )
 
 var ortErr error // why ONNX Runtime could not start; tests that need it fail with it
 
 func TestMain(m *testing.M) {
-	lib := os.Getenv("METAOOD_ORT_LIB")
-	if lib == "" {
-		ortErr = fmt.Errorf("METAOOD_ORT_LIB is not set: run `make setup` and use `make test`, or export METAOOD_ORT_LIB=<repo>/.cache/ort/libonnxruntime.so.1")
-	} else if _, err := os.Stat(lib); err != nil {
-		ortErr = fmt.Errorf("METAOOD_ORT_LIB=%s: %v (run `make setup`)", lib, err)
-	} else {
-		ort.SetSharedLibraryPath(lib)
-		ortErr = ort.InitializeEnvironment()
-	}
+	// The same search `metaood run` does: --ort-lib, METAOOD_ORT_LIB, then <repo>/.cache/ort.
+	ortErr = infer.Init("")
 	code := m.Run()
 	if ortErr == nil {
-		_ = ort.DestroyEnvironment()
+		_ = infer.Shutdown()
 	}
 	os.Exit(code)
 }
