@@ -32,6 +32,14 @@ type Source interface {
 	Run(ctx context.Context, out chan<- *frame.Frame) error
 }
 
+// EarlyEnder is implemented by every Source this package returns. After Run has returned,
+// EarlyEnd says why the stream stopped before its declared end: for a truncated or corrupt
+// video file "truncated or corrupt: video cut.mp4 ended after 7 of 221 frames (214
+// unreadable)". It is "" when the source ended normally, was stopped, or cannot tell.
+type EarlyEnder interface {
+	EarlyEnd() string
+}
+
 // Open parses spec and prepares the source; files are checked (a missing or corrupt video is
 // reported here), live sources are connected by Run. log may be nil.
 //
@@ -72,10 +80,19 @@ type base struct {
 	opts Options
 	log  *slog.Logger
 	*counters
-	seq atomic.Uint64
+	seq   atomic.Uint64
+	early atomic.Pointer[string] // why the stream ended early (EarlyEnd)
 }
 
 func (b *base) ID() string { return b.id }
+
+// EarlyEnd implements EarlyEnder.
+func (b *base) EarlyEnd() string {
+	if p := b.early.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
 func (b *base) Live() bool { return b.live }
 
 // state reports a state change to the log and the callback.

@@ -116,8 +116,10 @@ func (s *videoSource) Run(ctx context.Context, out chan<- *frame.Frame) error {
 	case !s.limited() && s.frameCount > 0 && n < s.frameCount-1:
 		// The container promised more: truncated or corrupt. Not fatal: what was read was used.
 		s.fail()
-		detail := fmt.Sprintf("video %s ended after %d of %d frames: truncated or corrupt", s.path, n, s.frameCount)
-		s.log.Warn("video ended early", "read", n, "declared", s.frameCount)
+		detail := fmt.Sprintf("truncated or corrupt: video %s ended after %d of %d frames (%d unreadable)",
+			s.path, n, s.frameCount, s.frameCount-n)
+		s.early.Store(&detail)
+		s.log.Warn("video ended early: truncated or corrupt", "read", n, "declared", s.frameCount, "unreadable", s.frameCount-n)
 		s.state(StateEnded, detail)
 	default:
 		s.state(StateEnded, fmt.Sprintf("end of video after %s", plural(n, "frame")))

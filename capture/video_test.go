@@ -2,6 +2,7 @@ package capture
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -59,6 +60,9 @@ func TestVideoWriteReadBack(t *testing.T) {
 	}
 	if states, _ := log.get(); !slices.Equal(states, []string{StateOpened, StateEnded}) {
 		t.Errorf("states %v; want opened, ended", states)
+	}
+	if e := src.(EarlyEnder).EarlyEnd(); e != "" {
+		t.Errorf("EarlyEnd() = %q after a complete file, want \"\"", e)
 	}
 	if v := counterValue(t, reg, "metaood_capture_frames_total", "clip.avi"); v != n {
 		t.Errorf("metaood_capture_frames_total = %v, want %d", v, n)
@@ -143,6 +147,10 @@ func TestVideoTruncated(t *testing.T) {
 	}
 	if st := src.(StatsSource).Stats(); st.Errors != 1 {
 		t.Errorf("errors %d, want 1", st.Errors)
+	}
+	want := fmt.Sprintf("after %d of 20 frames (%d unreadable)", len(frames), 20-len(frames))
+	if e := src.(EarlyEnder).EarlyEnd(); !strings.Contains(e, want) || e != details[1] {
+		t.Errorf("EarlyEnd() = %q, want the ended detail %q, containing %q", e, details[1], want)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -30,23 +31,33 @@ type Run struct {
 	Batch      int      `yaml:"batch"`      // --batch
 	Workers    int      `yaml:"workers"`    // --workers; 0 = one per core
 	Provider   string   `yaml:"provider"`   // --provider
-	Realtime   bool     `yaml:"realtime"`   // --realtime (else replay as fast as possible)
-	Frames     int      `yaml:"frames"`     // --frames
-	Out        string   `yaml:"out"`        // --out; "" = ./out/run-<timestamp>
-	Video      string   `yaml:"video"`      // --video file name in Out; "" = no video (--no-video)
-	Events     string   `yaml:"events"`     // --events
-	CSV        string   `yaml:"csv"`        // --csv; "" = none
-	Stdout     bool     `yaml:"stdout"`     // --stdout: events on stdout too
-	Webhook    string   `yaml:"webhook"`    // --webhook URL
-	WebRTC     string   `yaml:"webrtc"`     // --webrtc ADDR; "" = off
-	Token      string   `yaml:"token"`      // --token
-	Metrics    string   `yaml:"metrics"`    // --metrics ADDR; "" = off
-	Corridor   string   `yaml:"corridor"`   // --corridor
-	EmergArea  int      `yaml:"emergency_area"`
-	EmergK     int      `yaml:"emergency_k"`
-	EmergN     int      `yaml:"emergency_n"`
-	Evidence   int      `yaml:"evidence"`  // --evidence N: save every Nth annotated frame as PNG; 0 = none
-	LogLevel   string   `yaml:"log_level"` // --log-level
+	OrtLib     string   `yaml:"ort_lib"`    // --ort-lib: libonnxruntime.so; "" = METAOOD_ORT_LIB, then <repo>/.cache/ort
+	Device     int      `yaml:"device"`     // --device: GPU id for cuda/tensorrt
+	TRTCache   string   `yaml:"trt_cache"`  // --trt-cache: TensorRT engine cache folder; "" = none
+	TRTFP16    bool     `yaml:"trt_fp16"`   // --trt-fp16: let TensorRT build fp16 engines
+	// AllowFallback (--allow-fallback) runs on the CPU, with a warning, when the GPU provider cannot start.
+	AllowFallback bool   `yaml:"allow_fallback"`
+	Threads       int    `yaml:"threads"`     // --threads: ONNX Runtime intra-op threads; 0 = all cores
+	Realtime      bool   `yaml:"realtime"`    // --realtime (else replay as fast as possible)
+	Frames        int    `yaml:"frames"`      // --frames
+	Out           string `yaml:"out"`         // --out; "" = ./out/run-<timestamp>
+	Video         string `yaml:"video"`       // --video file name in Out; "" = no video (--no-video)
+	Events        string `yaml:"events"`      // --events
+	CSV           string `yaml:"csv"`         // --csv; "" = none
+	Stdout        bool   `yaml:"stdout"`      // --stdout: events on stdout too
+	Webhook       string `yaml:"webhook"`     // --webhook URL
+	WebRTC        string `yaml:"webrtc"`      // --webrtc ADDR; "" = off
+	Token         string `yaml:"token"`       // --token
+	Bitrate       int    `yaml:"bitrate"`     // --bitrate: VP8 target per source, kbps
+	MaxViewers    int    `yaml:"max_viewers"` // --max-viewers: simultaneous viewers over all sources
+	Public        bool   `yaml:"public"`      // --public: allow a non-loopback --webrtc address
+	Metrics       string `yaml:"metrics"`     // --metrics ADDR; "" = off
+	Corridor      string `yaml:"corridor"`    // --corridor
+	EmergArea     int    `yaml:"emergency_area"`
+	EmergK        int    `yaml:"emergency_k"`
+	EmergN        int    `yaml:"emergency_n"`
+	Evidence      int    `yaml:"evidence"`  // --evidence N: save every Nth annotated frame as PNG; 0 = none
+	LogLevel      string `yaml:"log_level"` // --log-level
 }
 
 // Default returns the built-in defaults: the synthetic drive through the tiny model.
@@ -56,6 +67,7 @@ func Default() Run {
 		Sources: []string{"synth:frames=300,size=1024x512"}, Preset: "rgb01", Threshold: 0.7, Batch: 1, Provider: "cpu",
 		Video: "annotated.mp4", Events: "events.jsonl", CSV: "summary.csv", Stdout: true,
 		Corridor: t.Corridor.String(), EmergArea: t.MinArea, EmergK: t.K, EmergN: t.N, LogLevel: "info",
+		Bitrate: 2500, MaxViewers: 4,
 	}
 }
 
@@ -109,6 +121,14 @@ func (c Run) Validate() error {
 		return bad("workers", "%d is negative", c.Workers)
 	case !oneOf(c.Provider, providers):
 		return bad("provider", "%q; want one of %s", c.Provider, strings.Join(providers, ", "))
+	case c.Device < 0:
+		return bad("device", "%d is negative; want a GPU id (0 = the first)", c.Device)
+	case c.Threads < 0:
+		return bad("threads", "%d is negative; want 0 (all cores) or a thread count", c.Threads)
+	case c.Bitrate < 100 || c.Bitrate > 50000:
+		return bad("bitrate", "%d kbps; want 100..50000 (default 2500)", c.Bitrate)
+	case c.MaxViewers < 1 || c.MaxViewers > 64:
+		return bad("max_viewers", "%d; want 1..64 (default 4)", c.MaxViewers)
 	case c.Frames < 0:
 		return bad("frames", "%d is negative", c.Frames)
 	case c.Events == "":
@@ -128,7 +148,26 @@ func (c Run) Validate() error {
 	if _, err := c.Tracker(); err != nil {
 		return bad("corridor", "%v", err)
 	}
+	if c.WebRTC != "" {
+		host, port, err := net.SplitHostPort(c.WebRTC)
+		if p, perr := strconv.Atoi(port); err != nil || perr != nil || p < 0 || p > 65535 {
+			return bad("webrtc", "%q is not host:port, e.g. 127.0.0.1:8080", c.WebRTC)
+		}
+		if !c.Public && !IsLoopback(host) {
+			return bad("webrtc", "%q would be reachable from other machines; use 127.0.0.1:PORT, or pass --public (public: true) together with --token", c.WebRTC)
+		}
+	}
 	return nil
+}
+
+// IsLoopback reports whether a listen host names only this machine ("localhost", 127.0.0.0/8,
+// ::1). An empty host or 0.0.0.0 listens everywhere, so it is not loopback.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Tracker returns the emergency tracker settings.

@@ -40,6 +40,18 @@ func TestConfErrors(t *testing.T) {
 		{"log_level: loud", "log_level (--log-level)"},
 		{"events: ''", "events (--events)"},
 		{"frames: -1", "frames (--frames)"},
+		{"device: -1", "device (--device)"},
+		{"threads: -2", "threads (--threads)"},
+		{"bitrate: 50", "bitrate (--bitrate)"},
+		{"bitrate: 60000", "bitrate (--bitrate)"},
+		{"max_viewers: 0", "max_viewers (--max-viewers)"},
+		{"max_viewers: 65", "max_viewers (--max-viewers)"},
+		{"allow_fallback: maybe", "cannot unmarshal"},
+		{"webrtc: 0.0.0.0:8080", "pass --public"},
+		{"webrtc: 192.168.1.5:8080", "pass --public"},
+		{"webrtc: ':8080'", "pass --public"},
+		{"webrtc: 127.0.0.1", "webrtc (--webrtc)"},
+		{"webrtc: 127.0.0.1:99999", "webrtc (--webrtc)"},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.yaml))
@@ -49,6 +61,23 @@ func TestConfErrors(t *testing.T) {
 	}
 	if _, err := Load("/nonexistent/metaood.yml"); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "--config") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestConfAccepts: values at the edges of what Validate allows.
+func TestConfAccepts(t *testing.T) {
+	for _, y := range []string{
+		"webrtc: 127.0.0.1:0",
+		"webrtc: localhost:8080",
+		"webrtc: '[::1]:8080'",
+		"webrtc: 0.0.0.0:8080\npublic: true",
+		"provider: tensorrt\ndevice: 1\ntrt_cache: /tmp/trt\ntrt_fp16: true\nallow_fallback: true\nthreads: 2",
+		"bitrate: 100\nmax_viewers: 64",
+		"ort_lib: /opt/ort/libonnxruntime.so",
+	} {
+		if _, err := Parse([]byte(y)); err != nil {
+			t.Errorf("%q: %v", y, err)
+		}
 	}
 }
 

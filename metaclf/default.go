@@ -16,8 +16,12 @@ var defaultModel = sync.OnceValue(func() *Model {
 	return m
 })
 
-// Default returns the classifier shipped in the binary (MLP on the 75 metrics of 19 classes). See its
-// Trained() provenance for what it was trained on. Callers share it; it is immutable.
+// Default returns the classifier shipped in the binary: the paper's MLP (75→75→75→75→1) on the 75
+// metrics of 19 classes, trained on components of synthetic drives (seeds other than the tiny model's
+// own) run through the built-in tiny segmentation model, i.e. on what `metaood run` sees with no flags.
+// scripts/train-default-metaclf.sh rebuilds it; its Trained() provenance holds the drives, the dataset
+// size and the cross-validated AUROC/AUPRC. For another segmentation model train one with
+// 'metaood calib'. Callers share it; it is immutable.
 func Default() *Model { return defaultModel() }
 
 // DefaultJSON returns the embedded file's bytes (a copy).

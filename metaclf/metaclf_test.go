@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -165,8 +166,29 @@ func TestDefault(t *testing.T) {
 	if m.Kind() != KindMLP || m.NumParams() != 17176 || m.Classes() != 19 {
 		t.Fatalf("default: kind %s, %d params, %d classes; want mlp, 17176, 19", m.Kind(), m.NumParams(), m.Classes())
 	}
-	if !strings.Contains(string(m.Trained()), "trained") && len(m.Trained()) == 0 {
-		t.Fatal("default classifier has no provenance")
+	// Provenance: trained on synthetic drives through the tiny model (scripts/train-default-metaclf.sh),
+	// with the numbers of its honest cross-validation.
+	var prov struct {
+		Command     string  `json:"command"`
+		NComponents int     `json:"n_components"`
+		NFP         int     `json:"n_false_positive"`
+		FPShare     float64 `json:"fp_share"`
+		Drives      struct {
+			Seeds  []int `json:"seeds"`
+			Frames int   `json:"frames"`
+		} `json:"drives"`
+		CV map[string]float64 `json:"cv_mlp_images5"`
+	}
+	if err := json.Unmarshal(m.Trained(), &prov); err != nil {
+		t.Fatalf("provenance %s: %v", m.Trained(), err)
+	}
+	if !strings.Contains(prov.Command, "train-default-metaclf.sh") || len(prov.Drives.Seeds) == 0 || prov.Drives.Frames == 0 ||
+		prov.NComponents < 1000 || prov.NFP >= prov.NComponents || !(prov.FPShare > 0 && prov.FPShare < 1) ||
+		!(prov.CV["auroc"] > 0.5 && prov.CV["auroc"] <= 1) || !(prov.CV["auprc"] > 0 && prov.CV["auprc"] <= 1) {
+		t.Fatalf("provenance does not describe the synthetic-drive training: %s", m.Trained())
+	}
+	if slices.Contains(prov.Drives.Seeds, 1) || slices.Contains(prov.Drives.Seeds, 1001) {
+		t.Errorf("trained on seeds %v: 1 and 1001 are the tiny model's training and held-out drives", prov.Drives.Seeds)
 	}
 	// Probabilities in (0,1) for a spread of inputs.
 	f := m.File()

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // DefaultAddr is where the viewer listens when no address is given: loopback only.
@@ -21,6 +23,10 @@ type Config struct {
 	// of the encoded picture (not the caller's buffer), so the page can match decoded frames to
 	// capture times and report glass-to-glass latency. Off by default.
 	FrameMarker bool
+	// Metrics, when set, is what /metrics serves instead of the server's own collectors: a
+	// program that registers Collectors() in its registry passes that registry here, so one
+	// endpoint shows the whole run (pipeline, inference, capture and stream).
+	Metrics prometheus.Gatherer
 }
 
 // DefaultConfig returns the defaults: loopback, no token, 4 viewers, 2500 kbps, 30 fps.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -40,7 +41,11 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("DELETE "+whepPath+"/{id}", s.handleDelete)
 	mux.HandleFunc("PATCH "+whepPath+"/{id}", s.handlePatch)
 	mux.HandleFunc("GET /sources", s.handleSources)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
+	var g prometheus.Gatherer = s.m.reg
+	if s.cfg.Metrics != nil {
+		g = s.cfg.Metrics
+	}
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	return s.guard(mux)
 }
 

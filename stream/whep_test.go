@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 )
 
@@ -149,6 +150,38 @@ func TestTwoViewers(t *testing.T) {
 		cancel()
 		for _, v := range vs {
 			_ = v.pc.Close()
+		}
+	}
+}
+
+// TestMetricsGatherer: with Config.Metrics set, /metrics serves that registry (which holds the
+// server's own collectors too, as cmd/metaood registers them), still behind the token.
+func TestMetricsGatherer(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.NewCounter(prometheus.CounterOpts{Name: "metaood_pipeline_test_total", Help: "test"}))
+	s := startServer(t, Config{Token: "tk", Metrics: reg})
+	reg.MustRegister(s.Collectors()...)
+	base := strings.TrimSuffix(strings.Split(s.URL(), "?")[0], "/")
+	get := func(auth string) (int, string) {
+		req, _ := http.NewRequest("GET", base+"/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, _ := get(""); code != 401 {
+		t.Errorf("/metrics without token: %d, want 401", code)
+	}
+	code, body := get("Bearer tk")
+	for _, name := range []string{"metaood_pipeline_test_total", "metaood_stream_requests_rejected_total"} {
+		if code != 200 || !strings.Contains(body, name) {
+			t.Errorf("/metrics = %d, missing %s:\n%s", code, name, body)
 		}
 	}
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,8 +14,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"metaood/calib"
+	"metaood/frame"
+	"metaood/infer"
 	"metaood/metaclf"
 	"metaood/postproc"
+	"metaood/synth"
 )
 
 // calibCommands are the subcommands of `metaood calib`.
@@ -21,7 +26,7 @@ var calibCommands = []struct {
 	name, summary string
 	run           func(ctx context.Context, args []string) error
 }{
-	{"dataset", "components dataset (CSV) from probability maps + ground-truth label images", calibDataset},
+	{"dataset", "components dataset (CSV) from images, probability maps or synthetic drives + ground truth", calibDataset},
 	{"train", "train a meta classifier (lr or mlp) on a dataset; writes the classifier JSON", calibTrain},
 	{"cv", "cross-validate a classifier (loo = the paper's protocol, images[:K] = honest); writes a JSON report", calibCV},
 	{"lars", "LARS entry order of the metrics, with the path plot", calibLARS},
@@ -92,28 +97,63 @@ func parseLabels(flag, s string) ([]uint8, error) {
 	return out, nil
 }
 
+// calibDataset builds a components dataset from one of three sources: probability (or logit) maps
+// with label PNGs; images with label PNGs run through a segmentation model; synthetic drives run
+// through a model. Rows are appended to --out as frames finish, so Ctrl-C keeps what is done.
 func calibDataset(ctx context.Context, args []string) error {
 	fs := pflag.NewFlagSet("calib dataset", pflag.ContinueOnError)
-	probs := fs.String("probs-dir", "", "folder of NAME.npy probability maps, float32 (C,H,W)")
-	gtDir := fs.String("gt-dir", "", "folder of ground-truth label PNGs (default: --probs-dir)")
-	pattern := fs.String("gt-pattern", "{name}.png", "label file name for NAME.npy, e.g. {name}_gtCoarse_labelTrainIds.png")
-	logits := fs.Bool("logits", false, "the maps hold logits, not probabilities (softmax first)")
+	probs := fs.String("probs-dir", "", "source 1: folder of NAME.npy probability maps, float32 (C,H,W)")
+	images := fs.String("images", "", "source 2: folder of images (PNG/JPEG, subfolders too) to run through --model; labels in --gt-dir")
+	synths := fs.StringArray("synth", nil, "source 3, repeatable: synthetic drive seed=S,frames=N[,size=WxH,first=F,step=K,anomalies=0|1] through --model")
+	gtDir := fs.String("gt-dir", "", "folder of ground-truth label PNGs, same subfolders as --images (default: --probs-dir or --images)")
+	pattern := fs.String("gt-pattern", "{name}.png", "label file name for image NAME, e.g. {name}_gtFine_labelTrainIds.png")
+	suffix := fs.String("image-suffix", "", "with --images: NAME is the file name minus this suffix, e.g. _leftImg8bit.png (default: minus the extension)")
+	logits := fs.Bool("logits", false, "with --probs-dir: the maps hold logits, not probabilities (softmax first)")
+	sm := addSegModelFlags(fs, "with --images or --synth: segmentation model .onnx (default: the built-in tiny model)", "probs")
 	ood := fs.String("ood-labels", "", "label values that mark anomalies, e.g. 2 for LostAndFound (default: labels are 254 anomaly / 255 ignore)")
 	ign := fs.String("ignore-labels", "255", "label values to ignore, used with --ood-labels")
 	thr := fs.Float32("threshold", postproc.DefaultThreshold, "entropy threshold of the anomaly mask")
 	out := fs.String("out", "", "dataset CSV to write")
-	workers := fs.Int("workers", 0, "frames processed in parallel (0 = all cores)")
-	if help, err := parseFlags(fs, args); help || err != nil {
-		return err
+	workers := fs.Int("workers", 0, "frames post-processed in parallel (0 = all cores)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), `Usage: metaood calib dataset --out F.csv (--probs-dir DIR | --images DIR --gt-dir DIR | --synth seed=S,frames=N) [flags]
+
+Components dataset (one row per predicted component, iou0 = 1 for false positives) from:
+  --probs-dir DIR [--gt-dir DIR]             stored maps NAME.npy + label PNGs
+  --images DIR --gt-dir DIR [--model M.onnx]  images + label PNGs, run through the model
+  --synth seed=S,frames=N[,size=WxH,…]        a synthetic drive (frames + labels) through the model
+The model runs at the image size (dynamic models) or its own; labels are resized to the map with
+nearest neighbour when the sizes differ.
+
+Flags:`)
+		fs.PrintDefaults()
 	}
-	if err := needFlag("probs-dir", *probs, "the folder of .npy maps"); err != nil {
+	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
 	if err := needFlag("out", *out, "where to write the CSV"); err != nil {
 		return err
 	}
-	if *gtDir == "" {
-		*gtDir = *probs
+	nsrc := 0
+	for _, set := range []bool{*probs != "", *images != "", len(*synths) > 0} {
+		if set {
+			nsrc++
+		}
+	}
+	if nsrc != 1 {
+		return fmt.Errorf("%w: give exactly one source: --probs-dir DIR, --images DIR (with --gt-dir) or --synth seed=S,frames=N", errUsage)
+	}
+	if *probs != "" && modelFlagsSetCalib(fs) {
+		return fmt.Errorf("%w: --model, --preset, --classes, --input-size and --probs are for --images and --synth; --probs-dir maps are used as stored", errUsage)
+	}
+	if *probs == "" && fs.Changed("logits") {
+		return fmt.Errorf("%w: --logits describes --probs-dir maps; for a model that outputs probabilities use --probs", errUsage)
+	}
+	if *suffix != "" && *images == "" {
+		return fmt.Errorf("%w: --image-suffix is only used with --images", errUsage)
+	}
+	if len(*synths) > 0 && (fs.Changed("gt-dir") || fs.Changed("gt-pattern")) {
+		return fmt.Errorf("%w: --synth makes its own labels: leave out --gt-dir and --gt-pattern", errUsage)
 	}
 	var lm *calib.LabelMap
 	if *ood != "" {
@@ -127,35 +167,246 @@ func calibDataset(ctx context.Context, args []string) error {
 		}
 		lm = &calib.LabelMap{OOD: o, Ignore: i}
 	}
-	frames, n, err := calib.ProbsGTFrames(*probs, *gtDir, *pattern, *logits, lm)
+
+	var drives []synthSpec
+	for _, s := range *synths {
+		d, err := parseSynthSpec(s)
+		if err != nil {
+			return err
+		}
+		drives = append(drives, d)
+	}
+	f, err := os.Create(*out) // before any work
 	if err != nil {
+		return fmt.Errorf("--out %s: %w", *out, err)
+	}
+	var (
+		frames iter.Seq2[calib.Frame, error]
+		n      int
+	)
+	switch {
+	case *probs != "":
+		if *gtDir == "" {
+			*gtDir = *probs
+		}
+		frames, n, err = calib.ProbsGTFrames(*probs, *gtDir, *pattern, *logits, lm)
+	case *images != "":
+		if *gtDir == "" {
+			*gtDir = *images
+		}
+		var pairs []calib.ImagePair
+		if pairs, err = calib.ImageGTPairs(*images, *suffix, *gtDir, *pattern); err == nil {
+			frames, n, err = imageFrames(ctx, pairs, sm, lm)
+		}
+	default:
+		frames, n, err = synthFrames(ctx, drives, sm, lm)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(*out)
 		return err
 	}
-	proc := postproc.New(postproc.Options{Threshold: *thr})
-	d, err := calib.BuildDataset(ctx, proc, frames, *workers, func(done int, image string) {
-		fmt.Fprintf(os.Stderr, "\r%d/%d frames (%s)   ", done, n, image)
-	})
-	fmt.Fprintln(os.Stderr)
-	if d == nil {
-		return err
-	}
-	if werr := writeDataset(*out, d); werr != nil {
-		return werr
-	}
-	fmt.Fprintf(os.Stderr, "%s: %d components (%d false positives) from %d frames\n", *out, d.N(), d.CountFP(), n)
-	return err
+	return buildDatasetFile(ctx, f, postproc.New(postproc.Options{Threshold: *thr}), frames, n, *workers)
 }
 
-func writeDataset(path string, d *calib.Dataset) error {
-	f, err := os.Create(path)
+// modelFlagsSetCalib reports whether a model flag of calib dataset was given.
+func modelFlagsSetCalib(fs *pflag.FlagSet) bool {
+	for _, n := range []string{"model", "preset", "classes", "input-size", "probs"} {
+		if fs.Changed(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// datasetChunk is how many frames are post-processed between two appends to the CSV.
+const datasetChunk = 8
+
+// buildDatasetFile runs frames through proc and appends the rows to the CSV f as chunks of frames
+// finish, with a progress line on stderr; it closes f (and removes it when no frame was done).
+// When ctx ends, the file keeps the rows written.
+func buildDatasetFile(ctx context.Context, f *os.File, proc *postproc.Processor, frames iter.Seq2[calib.Frame, error], n, workers int) error {
+	path := f.Name()
+	app := calib.NewCSVAppender(f)
+	done, fps := 0, 0
+	var runErr error
+	for chunk := range calib.Chunks(frames, datasetChunk) {
+		base := done
+		d, err := calib.BuildDataset(ctx, proc, chunk, workers, func(k int, image string) {
+			done = base + k
+			fmt.Fprintf(os.Stderr, "\r%d/%d frames (%s)   ", done, n, image)
+		})
+		if d != nil {
+			fps += d.CountFP()
+			if werr := app.Append(d); werr != nil {
+				runErr = fmt.Errorf("--out %s: %w", path, werr)
+				break
+			}
+		}
+		if err != nil {
+			if errors.Is(err, calib.ErrInterrupted) {
+				err = fmt.Errorf("%w: %d frames processed", calib.ErrInterrupted, done)
+			}
+			runErr = err
+			break
+		}
+	}
+	fmt.Fprintln(os.Stderr)
+	if runErr == nil && ctx.Err() != nil {
+		runErr = fmt.Errorf("%w: %d frames processed", calib.ErrInterrupted, done)
+	}
+	if cerr := f.Close(); cerr != nil && runErr == nil {
+		runErr = fmt.Errorf("--out %s: %w", path, cerr)
+	}
+	if app.Rows() == 0 && done == 0 && runErr != nil {
+		os.Remove(path) // nothing useful in it
+		return runErr
+	}
+	fmt.Fprintf(os.Stderr, "%s: %d components (%d false positives) from %d frames\n", path, app.Rows(), fps, done)
+	return runErr
+}
+
+// synthSpec is one --synth drive: frames first, first+step, … of drive cfg.
+type synthSpec struct {
+	cfg                 synth.Config
+	first, frames, step int
+}
+
+// parseSynthSpec reads "seed=S,frames=N[,size=WxH,first=F,step=K,anomalies=0|1]" (size default
+// 1024x512, first 0, step 1, anomalies 1).
+func parseSynthSpec(s string) (synthSpec, error) {
+	sp := synthSpec{cfg: synth.DefaultConfig(), step: 1}
+	bad := func(why string) (synthSpec, error) {
+		return synthSpec{}, fmt.Errorf("%w: --synth %q: %s (want seed=S,frames=N[,size=WxH,first=F,step=K,anomalies=0|1])", errUsage, s, why)
+	}
+	seen := map[string]bool{}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || seen[k] {
+			return bad(fmt.Sprintf("%q is not a new key=value", kv))
+		}
+		seen[k] = true
+		if k == "size" {
+			w, h, err := synth.ParseSize(v)
+			if err != nil {
+				return bad(err.Error())
+			}
+			sp.cfg.W, sp.cfg.H = w, h
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return bad(fmt.Sprintf("%s=%q is not an integer", k, v))
+		}
+		switch k {
+		case "seed":
+			sp.cfg.Seed = n
+		case "frames":
+			sp.frames = int(n)
+		case "first":
+			sp.first = int(n)
+		case "step":
+			sp.step = int(n)
+		case "anomalies":
+			if n != 0 && n != 1 {
+				return bad("anomalies must be 0 or 1")
+			}
+			sp.cfg.Anomalies = n == 1
+		default:
+			return bad(fmt.Sprintf("unknown key %q", k))
+		}
+	}
+	switch {
+	case !seen["seed"] || !seen["frames"]:
+		return bad("seed and frames are required")
+	case sp.frames < 1 || sp.first < 0 || sp.step < 1 || sp.first+(sp.frames-1)*sp.step > 1<<30:
+		return bad("frames and step must be ≥ 1, first ≥ 0")
+	}
+	if err := sp.cfg.Validate(); err != nil {
+		return bad(err.Error())
+	}
+	return sp, nil
+}
+
+// synthFrames renders the drives' frames and labels and runs them through the model, one frame at a
+// time (ONNX Runtime uses the cores). Image ids are synth-s<seed>-<frame index>.
+func synthFrames(ctx context.Context, drives []synthSpec, sm *segModel, lm *calib.LabelMap) (iter.Seq2[calib.Frame, error], int, error) {
+	eng, err := sm.open()
 	if err != nil {
-		return fmt.Errorf("--out %s: %w", path, err)
+		return nil, 0, err
 	}
-	if err := d.WriteCSV(f); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
+	n := 0
+	for _, d := range drives {
+		n += d.frames
 	}
-	return f.Close()
+	seq := func(yield func(calib.Frame, error) bool) {
+		defer eng.Close()
+		for _, d := range drives {
+			drive := synth.NewDrive(d.cfg)
+			w, h := d.cfg.W, d.cfg.H
+			for k := range d.frames {
+				if ctx.Err() != nil {
+					return
+				}
+				i := d.first + k*d.step
+				fr := &frame.Frame{Source: "synth", Seq: uint64(i), W: w, H: h, Pix: make([]byte, 3*w*h)}
+				gt := make([]uint8, w*h)
+				drive.Frame(i, fr.Pix, gt)
+				lm.Apply(gt)
+				name := fmt.Sprintf("synth-s%d-%06d", d.cfg.Seed, i)
+				in, err := segment(eng, fr, sm.Probs, gt)
+				if err != nil {
+					err = fmt.Errorf("%s through %s: %w", name, sm.name(), err)
+				}
+				if !yield(calib.Frame{Image: name, Input: in}, err) || err != nil {
+					return
+				}
+			}
+		}
+	}
+	return seq, n, nil
+}
+
+// imageFrames reads each image and its labels and runs the image through the model. Errors name
+// the file.
+func imageFrames(ctx context.Context, pairs []calib.ImagePair, sm *segModel, lm *calib.LabelMap) (iter.Seq2[calib.Frame, error], int, error) {
+	eng, err := sm.open()
+	if err != nil {
+		return nil, 0, err
+	}
+	seq := func(yield func(calib.Frame, error) bool) {
+		defer eng.Close()
+		for _, p := range pairs {
+			if ctx.Err() != nil {
+				return
+			}
+			in, err := imageFrame(eng, p, sm, lm)
+			if !yield(calib.Frame{Image: p.Name, Input: in}, err) || err != nil {
+				return
+			}
+		}
+	}
+	return seq, len(pairs), nil
+}
+
+func imageFrame(eng *infer.Engine, p calib.ImagePair, sm *segModel, lm *calib.LabelMap) (postproc.Input, error) {
+	fr, err := readImageFrame(p.Image)
+	if err != nil {
+		return postproc.Input{}, err
+	}
+	gt, w, h, err := postproc.ReadLabelPNG(p.GT)
+	if err != nil {
+		return postproc.Input{}, err
+	}
+	if w != fr.W || h != fr.H {
+		return postproc.Input{}, fmt.Errorf("%w: label %s is %dx%d but image %s is %dx%d", calib.ErrData, p.GT, w, h, p.Image, fr.W, fr.H)
+	}
+	lm.Apply(gt)
+	in, err := segment(eng, fr, sm.Probs, gt)
+	if err != nil {
+		return postproc.Input{}, fmt.Errorf("%s through %s: %w", p.Image, sm.name(), err)
+	}
+	return in, nil
 }
 
 // mlpFlags adds the MLP training flags (paper defaults) to fs.
@@ -186,6 +437,7 @@ func calibTrain(ctx context.Context, args []string) error {
 	thr := fs.Float64("threshold", metaclf.DefaultThreshold, "stored decision threshold: remove a component when P(FP) > threshold")
 	digits := fs.Int("digits", 7, "significant digits kept in the file (0 = all)")
 	note := fs.String("note", "", "free text stored in the file's provenance (\"trained\")")
+	extras := fs.StringArray("extra", nil, "KEY=VALUE added to the provenance, repeatable; VALUE is stored as JSON when it parses as JSON, else as text")
 	mo := mlpFlags(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -200,7 +452,10 @@ func calibTrain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	extra := map[string]any{}
+	extra, err := parseExtras(*extras)
+	if err != nil {
+		return err
+	}
 	if *note != "" {
 		extra["note"] = *note
 	}
@@ -225,6 +480,27 @@ func calibTrain(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "%s: %s on %d features, %d parameters, trained on %d components\n", *out, m.Kind(), len(m.Features()), m.NumParams(), d.N())
 	return nil
+}
+
+// parseExtras reads --extra KEY=VALUE pairs: JSON values as JSON, anything else as a string.
+func parseExtras(kvs []string) (map[string]any, error) {
+	out := map[string]any{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%w: --extra %q: want KEY=VALUE", errUsage, kv)
+		}
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("%w: --extra %s given twice", errUsage, k)
+		}
+		var j any
+		if json.Unmarshal([]byte(v), &j) == nil {
+			out[k] = json.RawMessage(v)
+		} else {
+			out[k] = v
+		}
+	}
+	return out, nil
 }
 
 // cvFlags are the flags shared by cv and report.

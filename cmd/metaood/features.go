@@ -24,15 +24,15 @@ func cmdFeatures(ctx context.Context, args []string) error {
 	fs.SortFlags = false
 	probs := fs.String("probs", "", "class probabilities: NumPy float32 array (C,H,W), C order")
 	logits := fs.String("logits", "", "class logits instead of probabilities: NumPy float32 (C,H,W); softmax is taken here")
-	image := fs.String("image", "", "an image to segment with --model instead of a stored map")
-	model := fs.String("model", "", "ONNX segmentation model for --image")
+	image := fs.String("image", "", "an image (PNG or JPEG) to segment with --model instead of a stored map")
+	sm := addSegModelFlags(fs, "ONNX segmentation model for --image (default: the built-in tiny model)", "model-probs")
 	gt := fs.String("gt", "", "ground truth: 8-bit label PNG (H×W); adds the iou and iou0 columns")
 	thr := fs.Float32("threshold", postproc.DefaultThreshold, "anomaly where the normalized entropy is ≥ this")
 	ood := fs.Uint8("ood-label", postproc.DefaultOODLabel, "ground-truth label of anomaly pixels")
 	ignore := fs.Uint8("ignore-label", postproc.DefaultIgnoreLabel, "ground-truth label of ignored pixels (removed from the mask)")
 	out := fs.String("out", "-", "output CSV file; - is standard output")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: metaood features (--probs P.npy | --logits L.npy | --image I.png --model M.onnx) [--gt G.png] [flags]")
+		fmt.Fprintln(fs.Output(), "Usage: metaood features (--probs P.npy | --logits L.npy | --image I.png [--model M.onnx]) [--gt G.png] [flags]")
 		fmt.Fprintln(fs.Output(), "\nPer-component metrics of one class map as CSV (one row per component).\n\nFlags:")
 		fs.PrintDefaults()
 	}
@@ -56,10 +56,8 @@ func cmdFeatures(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w: give the class map with --probs P.npy (or --logits L.npy, or --image with --model)", errUsage)
 	case inputs > 1:
 		return fmt.Errorf("%w: --probs, --logits and --image exclude each other: give one", errUsage)
-	case *image != "" && *model == "":
-		return fmt.Errorf("%w: --image needs --model M.onnx", errUsage)
-	case *model != "" && *image == "":
-		return fmt.Errorf("%w: --model is only used with --image", errUsage)
+	case *image == "" && modelFlagsSet(fs):
+		return fmt.Errorf("%w: --model, --preset, --classes, --input-size and --model-probs are only used with --image", errUsage)
 	}
 	if !(*thr > 0 && *thr <= 1) { // 0 would mean "default" to postproc.Options
 		return fmt.Errorf("%w: --threshold %v: use a value in (0, 1]", errUsage, *thr)
@@ -75,7 +73,7 @@ func cmdFeatures(ctx context.Context, args []string) error {
 	switch {
 	case *image != "":
 		src = *image
-		in, err = featuresInfer(ctx, *image, *model)
+		in, err = featuresInfer(*image, *gt, sm)
 	case *logits != "":
 		src = *logits
 		in, err = featuresReadMap(*logits, true)
@@ -86,7 +84,7 @@ func cmdFeatures(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *gt != "" {
+	if *gt != "" && in.GT == nil {
 		labels, w, h, err := postproc.ReadLabelPNG(*gt)
 		if err != nil {
 			return err
@@ -172,13 +170,43 @@ func writeFeaturesCSV(w io.Writer, r *postproc.Result, labels bool) error {
 	return bw.Flush()
 }
 
-// ---- Hook for --image/--model: the lead wires this to the infer package. -------------------------
+// modelFlagsSet reports whether any of the model flags was given.
+func modelFlagsSet(fs *pflag.FlagSet) bool {
+	for _, n := range []string{"model", "preset", "classes", "input-size", "model-probs"} {
+		if fs.Changed(n) {
+			return true
+		}
+	}
+	return false
+}
 
-// errInferenceNotWired is what --image/--model give until featuresInfer is connected to infer.
-var errInferenceNotWired = errors.New("--image/--model: inference is not wired into 'metaood features' yet; run the model elsewhere and pass its output with --probs or --logits")
-
-// featuresInfer segments one image with an ONNX model and returns the class map (logits or
-// probabilities, as the model declares) at map resolution. Replace the body with the infer call.
-var featuresInfer = func(ctx context.Context, imagePath, modelPath string) (postproc.Input, error) {
-	return postproc.Input{}, errInferenceNotWired
+// featuresInfer segments one image with the model and returns its class map at map resolution
+// (logits, or probabilities with --model-probs). With gtPath the labels are attached, resized to
+// the map with nearest neighbour when the model runs at another size than the image's.
+func featuresInfer(imagePath, gtPath string, m *segModel) (postproc.Input, error) {
+	f, err := readImageFrame(imagePath)
+	if err != nil {
+		return postproc.Input{}, err
+	}
+	var gt []uint8
+	if gtPath != "" {
+		labels, w, h, err := postproc.ReadLabelPNG(gtPath)
+		if err != nil {
+			return postproc.Input{}, err
+		}
+		if w != f.W || h != f.H {
+			return postproc.Input{}, fmt.Errorf("%s: ground truth is %dx%d but %s is %dx%d (W×H): they must match", gtPath, w, h, imagePath, f.W, f.H)
+		}
+		gt = labels
+	}
+	eng, err := m.open()
+	if err != nil {
+		return postproc.Input{}, err
+	}
+	defer eng.Close()
+	in, err := segment(eng, f, m.Probs, gt)
+	if err != nil {
+		return postproc.Input{}, fmt.Errorf("%s through %s: %w", imagePath, m.name(), err)
+	}
+	return in, nil
 }

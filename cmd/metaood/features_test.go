@@ -103,6 +103,8 @@ func TestFeaturesErrors(t *testing.T) {
 	npy.WriteFloat32File(lastAxis, make([]float32, 300*2*3), 300, 2, 3) // H, W, C
 	gtSmall := filepath.Join(dir, "gt_small.png")
 	writePNG(t, gtSmall, w-1, h, 0)
+	imgPath := filepath.Join(dir, "img.png")
+	writePNG(t, imgPath, 2*w, 2*h, 90)
 	out := filepath.Join(dir, "out.csv")
 
 	cases := []struct {
@@ -113,7 +115,7 @@ func TestFeaturesErrors(t *testing.T) {
 	}{
 		{"no input", []string{"--out", out}, true, "--probs"},
 		{"two inputs", []string{"--probs", good, "--logits", good}, true, "exclude"},
-		{"image without model", []string{"--image", "x.png"}, true, "--model"},
+		{"model without image", []string{"--probs", good, "--model", "m.onnx"}, true, "only used with --image"},
 		{"bad threshold", []string{"--probs", good, "--threshold", "1.5"}, true, "threshold"},
 		{"zero threshold", []string{"--probs", good, "--threshold", "0"}, true, "(0, 1]"},
 		{"same labels", []string{"--probs", good, "--ood-label", "7", "--ignore-label", "7"}, true, "label"},
@@ -125,7 +127,10 @@ func TestFeaturesErrors(t *testing.T) {
 		{"logits as probs", []string{"--probs", lg}, false, "--logits"},
 		{"NaN", []string{"--probs", nanPath}, false, "NaN"},
 		{"gt size", []string{"--probs", good, "--gt", gtSmall}, false, "must match"},
-		{"inference hook", []string{"--image", "x.png", "--model", "m.onnx"}, false, "not wired"},
+		{"missing image", []string{"--image", filepath.Join(dir, "none.png")}, false, "none.png"},
+		{"image not an image", []string{"--image", good}, false, "good.npy"},
+		{"missing model file", []string{"--image", imgPath, "--model", filepath.Join(dir, "none.onnx")}, false, "none.onnx"},
+		{"image gt size", []string{"--image", imgPath, "--gt", gtSmall}, false, "must match"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -43,6 +45,12 @@ func runFlags(c *config.Run, fs *pflag.FlagSet) (cfgFile *string, noVideo, repla
 	fs.BoolVar(&c.Probs, "probs", c.Probs, "the model outputs probabilities, not logits")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "max frames per inference call")
 	fs.StringVar(&c.Provider, "provider", c.Provider, "execution provider: cpu | cuda | tensorrt")
+	fs.BoolVar(&c.AllowFallback, "allow-fallback", c.AllowFallback, "run on the CPU, with a warning, when the cuda/tensorrt provider cannot start (default: an error)")
+	fs.IntVar(&c.Device, "device", c.Device, "GPU id for cuda | tensorrt")
+	fs.StringVar(&c.TRTCache, "trt-cache", c.TRTCache, "TensorRT engine cache folder: the first run builds the engine, later runs load it")
+	fs.BoolVar(&c.TRTFP16, "trt-fp16", c.TRTFP16, "let TensorRT build fp16 engines")
+	fs.IntVar(&c.Threads, "threads", c.Threads, "ONNX Runtime intra-op threads (0 = all cores)")
+	fs.StringVar(&c.OrtLib, "ort-lib", c.OrtLib, "libonnxruntime.so to load (default: $"+infer.LibEnv+", then <repo>/.cache/ort from 'make setup')")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "postproc workers (0 = one per core)")
 	fs.Float64Var(&c.Threshold, "threshold", c.Threshold, "normalized-entropy threshold of the anomaly mask")
 	fs.StringVar(&c.Classifier, "classifier", c.Classifier, "meta classifier JSON (default: the built-in one)")
@@ -56,8 +64,11 @@ func runFlags(c *config.Run, fs *pflag.FlagSet) (cfgFile *string, noVideo, repla
 	fs.StringVar(&c.Webhook, "webhook", c.Webhook, "POST each event as JSON to this URL")
 	fs.StringVar(&c.WebRTC, "webrtc", c.WebRTC, "serve the live viewer at ADDR (--webrtc alone: "+stream.DefaultAddr+")")
 	fs.Lookup("webrtc").NoOptDefVal = stream.DefaultAddr
-	fs.StringVar(&c.Token, "token", c.Token, "bearer token the live viewer requires")
-	fs.StringVar(&c.Metrics, "metrics", c.Metrics, "serve Prometheus /metrics at ADDR, e.g. 127.0.0.1:9090 (default off)")
+	fs.StringVar(&c.Token, "token", c.Token, "bearer token the live viewer requires (page ?token=, /whep, /metrics)")
+	fs.BoolVar(&c.Public, "public", c.Public, "allow a --webrtc address other machines can reach (e.g. 0.0.0.0:8080); set --token too")
+	fs.IntVar(&c.Bitrate, "bitrate", c.Bitrate, "live viewer VP8 target bitrate per source, kbps")
+	fs.IntVar(&c.MaxViewers, "max-viewers", c.MaxViewers, "live viewers at once, over all sources")
+	fs.StringVar(&c.Metrics, "metrics", c.Metrics, "serve Prometheus /metrics at ADDR, e.g. 127.0.0.1:9090 (default off; --webrtc serves it too)")
 	fs.StringVar(&c.Corridor, "corridor", c.Corridor, "drive corridor polygon \"x,y;x,y;…\" in fractions of the frame")
 	fs.IntVar(&c.EmergArea, "emergency-area", c.EmergArea, "min anomaly area (source pixels) for an emergency")
 	fs.IntVar(&c.EmergK, "emergency-k", c.EmergK, "emergency when present in k of the last n frames")
@@ -91,7 +102,7 @@ func parseRunFlags(args []string, stderr io.Writer) (config.Run, error) {
 	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: metaood run [flags]\n\nWith no flags: a synthetic drive through the built-in tiny model and meta classifier;\noutputs go to ./out/run-<timestamp>/.\n\nFlags:")
+		fmt.Fprint(stderr, runUsage)
 		fs.PrintDefaults()
 	}
 	_, noVideo, replay := runFlags(&c, fs)
@@ -110,10 +121,48 @@ func parseRunFlags(args []string, stderr io.Writer) (config.Run, error) {
 	if *replay {
 		c.Realtime = false
 	}
+	liveDemo(&c, *replay, fs.Changed("stdout"))
 	if err := c.Validate(); err != nil {
 		return c, badUsage(err)
 	}
 	return c, nil
+}
+
+// runUsage heads `metaood run --help`.
+const runUsage = `Usage: metaood run [flags]
+
+With no flags: a synthetic drive (300 frames) through the built-in tiny model and meta
+classifier, replayed as fast as possible; outputs go to ./out/run-<timestamp>/.
+
+With --webrtc and no --source (what 'make run' does): the synthetic drive instead runs in
+real time (30 fps) and without end, so the live viewer keeps showing it; the viewer URL and
+the output folder are printed first; events go to the events file and the viewer (--stdout
+prints them too). Ctrl-C (or --frames N) ends the run and finalizes the video, events and
+summary. Add --replay for the finite replay with the viewer on.
+
+/metrics (--metrics ADDR, and the viewer's own /metrics with --webrtc) shows the whole run:
+pipeline, inference, capture and stream.
+
+Flags:
+`
+
+// liveSynth is the default source of a run with the live viewer: the default drive, endless.
+const liveSynth = "synth:frames=0,size=1024x512"
+
+// liveDemo turns the default finite replay into an endless real-time drive when the live
+// viewer is on and the sources are the defaults (so someone watching does not see the stream
+// end after a few seconds); an explicit --replay keeps the replay. Events then stay off stdout
+// unless --stdout was given: they would bury the viewer's URL (they are in the events file and
+// on the viewer).
+func liveDemo(c *config.Run, replay, stdoutGiven bool) {
+	if c.WebRTC == "" || replay || !slices.Equal(c.Sources, config.Default().Sources) {
+		return
+	}
+	c.Sources = []string{liveSynth}
+	c.Realtime = true
+	if !stdoutGiven {
+		c.Stdout = false
+	}
 }
 
 func cmdRun(ctx context.Context, args []string) error {
@@ -139,6 +188,7 @@ type outputs struct {
 	videos           []string
 	evidence         int
 	viewer           string
+	early            []string // "source: why" for sources that ended early (truncated files)
 }
 
 // runPipeline sets everything up from c and runs it; stdout receives the events when c.Stdout,
@@ -222,26 +272,26 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 			<-d
 		}
 	}()
+	var srv *stream.Server
 	if c.WebRTC != "" {
-		srv, err := stream.New(stream.Config{Addr: c.WebRTC, Token: c.Token}, log)
+		scfg := stream.Config{Addr: c.WebRTC, Token: c.Token, BitrateKbps: c.Bitrate, MaxViewers: c.MaxViewers,
+			AllowPublic: c.Public, Metrics: metrics.Registry} // one /metrics: the whole run's registry
+		if f := videoFPS(srcs); f >= 1 && f <= 120 {
+			scfg.FPS = int(f + 0.5)
+		}
+		srv, err = stream.New(scfg, log)
 		if err != nil {
 			closeAll()
 			return pipeline.Summary{}, outs, err
 		}
+		if c.Public && c.Token == "" {
+			log.Warn("--public without --token: anyone who can reach this address can watch the stream and read /metrics; set --token", "webrtc", c.WebRTC)
+		}
 		for _, col := range srv.Collectors() {
 			metrics.Registry.MustRegister(col)
 		}
-		done := make(chan struct{})
-		served = append(served, done)
-		go func() {
-			defer close(done)
-			if err := srv.Run(runCtx); err != nil {
-				log.Error("live viewer stopped", "err", err)
-			}
-		}()
 		ropts.PublishFrame, ropts.PublishEvent = srv.PublishFrame, srv.PublishEvent
 		outs.viewer = srv.URL()
-		fmt.Fprintf(info, "live viewer: %s\n", srv.URL())
 	}
 	rs := render.NewSink(ropts)
 	sinks = append(sinks, rs)
@@ -251,6 +301,9 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 	if c.Metrics != "" {
 		ln, err := net.Listen("tcp", c.Metrics)
 		if err != nil {
+			if srv != nil {
+				srv.Close() // never served
+			}
 			closeAll()
 			return pipeline.Summary{}, outs, fmt.Errorf("--metrics %s: %v (pick a free host:port)", c.Metrics, err)
 		}
@@ -265,7 +318,22 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 	}
 	fmt.Fprintf(info, "metaood run: %s → %s (provider %s); outputs in %s\n", strings.Join(c.Sources, ", "),
 		modelName(c.Model), eng.Provider(), outs.dir)
+	if srv != nil { // served from here on, so that its log lines follow the URL
+		printViewer(info, outs.viewer, outs.dir, slices.Equal(c.Sources, []string{liveSynth}) && c.Frames == 0)
+		done := make(chan struct{})
+		served = append(served, done)
+		go func() {
+			defer close(done)
+			if err := srv.Run(runCtx); err != nil {
+				log.Error("live viewer stopped", "err", err)
+			}
+		}()
+	}
 
+	early := newEarlyEnds(srcs)
+	for i, s := range sinks {
+		sinks[i] = earlySink{s, early}
+	}
 	sum, err := pipeline.Run(ctx, pipeline.Config{
 		Sources: psrcs, Segmenter: seg, Analyzer: newAnalyzer(c.Threshold, !c.Probs), Classifier: clf, Tracker: tr,
 		Sinks: sinks, Batch: c.Batch, Workers: c.Workers, MaxFrames: c.Frames, Provider: eng.Provider(),
@@ -278,7 +346,96 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 	}
 	outs.videos = rs.Videos()
 	outs.evidence, _ = rs.Evidence()
+	outs.early = early.summary()
 	return sum, outs, err
+}
+
+// printViewer shows the live viewer's URL and the output folder so that they stand out from
+// the log lines and events that follow.
+func printViewer(w io.Writer, url, dir string, endless bool) {
+	end := "Ctrl-C ends the run"
+	if endless {
+		end = "the synthetic drive runs in real time until Ctrl-C"
+	}
+	fmt.Fprintf(w, "\n  ┌─ live viewer ─────────────────────────────────────────────\n")
+	fmt.Fprintf(w, "  │  open  %s\n", url)
+	fmt.Fprintf(w, "  │  outputs in %s (finalized at the end)\n", dir)
+	fmt.Fprintf(w, "  │  %s\n", end)
+	fmt.Fprintf(w, "  └───────────────────────────────────────────────────────────\n\n")
+}
+
+// earlyEnds puts why a source ended early (capture.EarlyEnder: a truncated or corrupt file)
+// into the pipeline's "ended" source event, whose own detail only says "end of stream", and
+// keeps the list for the summary.
+type earlyEnds struct {
+	srcs map[string]capture.Source
+	mu   sync.Mutex
+	last *event.SourceState // the event rewritten last and its line: every sink gets that one
+	line []byte
+}
+
+func newEarlyEnds(srcs []capture.Source) *earlyEnds {
+	e := &earlyEnds{srcs: map[string]capture.Source{}}
+	for _, s := range srcs {
+		e.srcs[s.ID()] = s
+	}
+	return e
+}
+
+// earlyEnd is the source's early-end detail, "" when it ended normally (or is unknown).
+func (e *earlyEnds) earlyEnd(id string) string {
+	if s, ok := e.srcs[id].(capture.EarlyEnder); ok {
+		return s.EarlyEnd()
+	}
+	return ""
+}
+
+// rewrite returns the line to hand to the sinks for ev: the pipeline's own, or for the "ended"
+// event of a source that ended early, one whose detail says why. The pipeline emits the event
+// after the source's Run returned, so EarlyEnd is final by then.
+func (e *earlyEnds) rewrite(ev event.Event, line []byte) []byte {
+	s, ok := ev.(*event.SourceState)
+	if !ok || s.State != event.StateEnded {
+		return line
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s == e.last {
+		return e.line
+	}
+	detail := e.earlyEnd(s.Source)
+	if detail == "" {
+		return line
+	}
+	s.Detail = "ended early: " + detail
+	b, err := event.Marshal(s)
+	if err != nil {
+		return line
+	}
+	e.last, e.line = s, b
+	return b
+}
+
+// summary lists "source: why" for every source that ended early.
+func (e *earlyEnds) summary() []string {
+	var out []string
+	for id := range e.srcs {
+		if d := e.earlyEnd(id); d != "" {
+			out = append(out, id+": "+d)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// earlySink hands a sink the events rewritten by earlyEnds.
+type earlySink struct {
+	pipeline.Sink
+	e *earlyEnds
+}
+
+func (s earlySink) Event(ev event.Event, line []byte) error {
+	return s.Sink.Event(ev, s.e.rewrite(ev, line))
 }
 
 func modelName(path string) string {
@@ -300,7 +457,7 @@ func videoFPS(srcs []capture.Source) float64 {
 
 // openEngine initializes ONNX Runtime and the model; the Segmenter adapts it to the pipeline.
 func openEngine(c config.Run, m *pipeline.Metrics, log *slog.Logger) (pipeline.Segmenter, *infer.Engine, error) {
-	if err := infer.Init(""); err != nil {
+	if err := infer.Init(c.OrtLib); err != nil {
 		return nil, nil, err
 	}
 	model, name := segmodel.Tiny(), "tiny.onnx (built in)"
@@ -312,7 +469,11 @@ func openEngine(c config.Run, m *pipeline.Metrics, log *slog.Logger) (pipeline.S
 		name = c.Model
 	}
 	icfg := infer.Config{Model: model, ModelName: name, Preset: c.Preset, Classes: c.Classes, Probs: c.Probs,
-		Batch: c.Batch, Provider: c.Provider}
+		Batch: c.Batch, Provider: c.Provider, Device: c.Device, TRTCache: c.TRTCache, TRTFP16: c.TRTFP16,
+		Threads: c.Threads, AllowFallback: c.AllowFallback}
+	if c.Provider != infer.ProviderTensorRT && (c.TRTCache != "" || c.TRTFP16) {
+		log.Warn("--trt-cache and --trt-fp16 apply to --provider tensorrt only; ignored", "provider", c.Provider)
+	}
 	if m != nil {
 		icfg.Registry = m.Registry
 	}
@@ -438,6 +599,9 @@ func printSummary(w io.Writer, c config.Run, s pipeline.Summary, o outputs) {
 	}
 	for _, e := range s.SourceErrors {
 		fmt.Fprintf(w, "  source failed: %s\n", e)
+	}
+	for _, e := range o.early {
+		fmt.Fprintf(w, "  ended early: %s\n", e)
 	}
 	for _, e := range s.SinkErrors {
 		fmt.Fprintf(w, "  output failed: %s\n", e)

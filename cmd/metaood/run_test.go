@@ -5,18 +5,24 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"metaood/capture"
 	"metaood/config"
+	"metaood/infer"
 	"metaood/internal/sharedtest"
 	"metaood/pipeline"
 	"metaood/render"
@@ -150,6 +156,39 @@ func TestParseRunFlags(t *testing.T) {
 		{[]string{"extra"}, nil, "unexpected argument"},
 		{[]string{"--config", filepath.Join(dir, "none.yml")}, nil, "none.yml"},
 		{[]string{"--corridor", "0,0;1,1"}, nil, "--corridor"},
+		// inference
+		{[]string{"--provider", "cuda", "--allow-fallback", "--device", "1", "--threads", "2", "--ort-lib", "/opt/ort.so"}, func(c config.Run) bool {
+			return c.Provider == "cuda" && c.AllowFallback && c.Device == 1 && c.Threads == 2 && c.OrtLib == "/opt/ort.so"
+		}, ""},
+		{[]string{"--provider", "tensorrt", "--trt-cache", "/tmp/trt", "--trt-fp16"}, func(c config.Run) bool {
+			return c.TRTCache == "/tmp/trt" && c.TRTFP16 && !c.AllowFallback
+		}, ""},
+		{[]string{"--device", "-1"}, nil, "--device"},
+		{[]string{"--threads", "-1"}, nil, "--threads"},
+		{[]string{"--allow-fallback=maybe"}, nil, "allow-fallback"},
+		// live viewer
+		{[]string{"--webrtc", "--bitrate", "800", "--max-viewers", "2", "--token", "t"}, func(c config.Run) bool {
+			return c.Bitrate == 800 && c.MaxViewers == 2 && c.Token == "t"
+		}, ""},
+		{[]string{"--bitrate", "10"}, nil, "--bitrate"},
+		{[]string{"--max-viewers", "0"}, nil, "--max-viewers"},
+		{[]string{"--webrtc=0.0.0.0:8080"}, nil, "--public"},
+		{[]string{"--webrtc=0.0.0.0:8080", "--public", "--token", "t"}, func(c config.Run) bool { return c.Public && c.WebRTC == "0.0.0.0:8080" }, ""},
+		{[]string{"--webrtc=nonsense"}, nil, "--webrtc"},
+		// --webrtc on the default drive: endless, real time, events off stdout
+		{[]string{"--webrtc"}, func(c config.Run) bool {
+			return slices.Equal(c.Sources, []string{liveSynth}) && c.Realtime && !c.Stdout && c.Frames == 0
+		}, ""},
+		{[]string{"--webrtc", "--stdout"}, func(c config.Run) bool { return c.Sources[0] == liveSynth && c.Stdout }, ""},
+		{[]string{"--webrtc", "--replay"}, func(c config.Run) bool {
+			return slices.Equal(c.Sources, config.Default().Sources) && !c.Realtime && c.Stdout
+		}, ""},
+		{[]string{"--webrtc", "--source", "a.mp4"}, func(c config.Run) bool {
+			return slices.Equal(c.Sources, []string{"a.mp4"}) && !c.Realtime && c.Stdout
+		}, ""},
+		{nil, func(c config.Run) bool {
+			return slices.Equal(c.Sources, config.Default().Sources) && !c.Realtime && c.Stdout
+		}, ""},
 	}
 	for _, c := range cases {
 		got, err := parseRunFlags(c.args, io.Discard)
@@ -190,22 +229,139 @@ func TestReplayRealVideo(t *testing.T) {
 	if n, w, h, err := render.ReadVideoInfo(outs.videos[0]); err != nil || n != 5 || w != 960 || h != 540 {
 		t.Errorf("video: %d frames %dx%d (%v)", n, w, h, err)
 	}
+	if fps := videoFPSOf(t, outs.videos[0]); fps != 25 {
+		t.Errorf("video at %v fps, want the clip's 25", fps)
+	}
 }
 
+// TestRunWithLiveViewer: with --webrtc the viewer's /metrics serves the whole run's registry
+// (pipeline, inference, capture, stream) while an endless source runs; cancelling the context
+// (Ctrl-C) then ends the run with its outputs finalized.
 func TestRunWithLiveViewer(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	c := config.Default()
-	c.Sources = []string{"synth:frames=4,size=128x64"}
+	c.Sources = []string{"synth:frames=0,size=128x64"} // endless
 	c.Out = t.TempDir()
 	c.Stdout = false
+	c.Video = "annotated.avi"
 	c.WebRTC = "127.0.0.1:0" // a free port
-	sum, outs, _, err := runFor(t, c)
+	c.Token = "tk"
+	info := &syncBuffer{}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	type res struct {
+		s   pipeline.Summary
+		o   outputs
+		err error
+	}
+	done := make(chan res, 1)
+	go func() {
+		s, o, err := runPipeline(ctx, c, quietLog(), io.Discard, info)
+		done <- res{s, o, err}
+	}()
+	url := ""
+	var metrics string
+	want := []string{"metaood_frames_total", "metaood_stage_seconds", "metaood_infer_frames_total",
+		"metaood_capture_frames_total", "metaood_stream_events_sent_total"}
+	deadline := time.Now().Add(30 * time.Second)
+	for ; time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if url == "" {
+			_, after, ok := strings.Cut(info.String(), "open  ")
+			if !ok || !strings.Contains(after, "\n") {
+				continue
+			}
+			url = strings.TrimSpace(after[:strings.Index(after, "\n")])
+			url = strings.Split(url, "?")[0] + "metrics"
+		}
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Header.Set("Authorization", "Bearer tk")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		metrics = string(b)
+		if resp.StatusCode == 200 && strings.Contains(metrics, "metaood_frames_total{") {
+			break
+		}
+	}
+	for _, name := range want {
+		if !strings.Contains(metrics, name) {
+			t.Errorf("viewer %s lacks %s:\n%s", url, name, metrics)
+		}
+	}
+	if !strings.Contains(info.String(), "Ctrl-C") {
+		t.Errorf("no Ctrl-C hint in:\n%s", info.String())
+	}
+	stop() // Ctrl-C
+	var r res
+	select {
+	case r = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("run did not stop within 60 s of cancel")
+	}
+	if r.err != nil || r.s.Frames == 0 || !strings.HasPrefix(r.o.viewer, "http://127.0.0.1:") {
+		t.Fatalf("err %v, frames %d, viewer %q", r.err, r.s.Frames, r.o.viewer)
+	}
+	if n, _, _, err := render.ReadVideoInfo(r.o.videos[0]); err != nil || n != int(r.s.Frames) {
+		t.Errorf("video after cancel: %d frames (%v), want %d", n, err, r.s.Frames)
+	}
+	if ev, _ := os.ReadFile(r.o.events); !strings.Contains(string(ev), `"state":"ended","detail":"stopped"`) {
+		t.Errorf("events end without a stopped source:\n%.2000s", ev)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and a polling reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestOutputVideoFPS: the annotated video runs at its source's frame rate.
+func TestOutputVideoFPS(t *testing.T) {
+	cases := []struct {
+		source string
+		fps    float64
+	}{
+		{"synth:frames=3,size=128x64,fps=12", 12},
+		{"synth:frames=3,size=128x64", 30},
+	}
+	for _, k := range cases {
+		c := config.Default()
+		c.Sources = []string{k.source}
+		c.Out = t.TempDir()
+		c.Stdout = false
+		_, outs, _, err := runFor(t, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := videoFPSOf(t, outs.videos[0]); got != k.fps {
+			t.Errorf("%s: video at %v fps, want %v", k.source, got, k.fps)
+		}
+	}
+}
+
+// videoFPSOf is the frame rate a video file declares, as capture reads it.
+func videoFPSOf(t *testing.T, path string) float64 {
+	t.Helper()
+	src, err := capture.Open(path, capture.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Frames != 4 || !strings.HasPrefix(outs.viewer, "http://127.0.0.1:") {
-		t.Errorf("frames %d, viewer %q", sum.Frames, outs.viewer)
-	}
+	return src.(interface{ FPS() float64 }).FPS()
 }
 
 // TestTruncatedVideo: a clip cut short is replayed up to where it breaks; the run reports the
@@ -238,8 +394,16 @@ func TestTruncatedVideo(t *testing.T) {
 			t.Errorf("video has %d frames (%v), want %d", n, err, sum.Frames)
 		}
 	}
-	if ev, _ := os.ReadFile(outs.events); !strings.Contains(string(ev), `"state":"ended"`) && !strings.Contains(string(ev), `"state":"lost"`) {
-		t.Errorf("no end/lost event for the truncated clip:\n%s", ev)
+	// The source event that ends it says so, with the count of frames lost, and so does the summary.
+	want := fmt.Sprintf(`"state":"ended","detail":"ended early: truncated or corrupt: video %s ended after %d of 221 frames (%d unreadable)"`,
+		cut, sum.Frames, 221-sum.Frames)
+	if ev, _ := os.ReadFile(outs.events); !strings.Contains(string(ev), want) {
+		t.Errorf("no %s in the events of the truncated clip:\n%s", want, ev)
+	}
+	var buf bytes.Buffer
+	printSummary(&buf, c, sum, outs)
+	if len(outs.early) != 1 || !strings.Contains(buf.String(), "ended early: cut.mp4: truncated or corrupt") {
+		t.Errorf("early ends %q; summary:\n%s", outs.early, buf.String())
 	}
 }
 
@@ -275,5 +439,46 @@ func TestRunTwoSources(t *testing.T) {
 		if n, _, _, err := render.ReadVideoInfo(v); err != nil || (n != 6 && n != 4) {
 			t.Errorf("%s: %d frames (%v)", v, n, err)
 		}
+	}
+}
+
+// TestRunInferAndViewerOptions: the inference and viewer settings reach infer and stream: a GPU
+// provider on this CPU-only ONNX Runtime is an error unless the fallback is allowed, and a
+// public viewer without a token is warned about.
+func TestRunInferAndViewerOptions(t *testing.T) {
+	cases := []struct {
+		name    string
+		mod     func(*config.Run)
+		err     error
+		wantLog string
+	}{
+		{"cuda without fallback", func(c *config.Run) { c.Provider = "cuda" }, infer.ErrProvider, ""},
+		{"cuda with fallback", func(c *config.Run) { c.Provider = "cuda"; c.AllowFallback = true; c.Threads = 1 }, nil, "falling back to the CPU"},
+		{"public without token", func(c *config.Run) { c.WebRTC = "127.0.0.1:0"; c.Public = true }, nil, "--public without --token"},
+		{"trt options on cpu", func(c *config.Run) { c.TRTFP16 = true }, nil, "--trt-fp16 apply to --provider tensorrt only"},
+	}
+	for _, k := range cases {
+		t.Run(k.name, func(t *testing.T) {
+			c := config.Default()
+			c.Sources = []string{"synth:frames=2,size=64x32"}
+			c.Out = t.TempDir()
+			c.Stdout = false
+			k.mod(&c)
+			var logBuf syncBuffer
+			log := slog.New(slog.NewTextHandler(&logBuf, nil))
+			sum, _, err := runPipeline(context.Background(), c, log, io.Discard, io.Discard)
+			if k.err != nil {
+				if !errors.Is(err, k.err) {
+					t.Fatalf("err = %v, want %v", err, k.err)
+				}
+				return
+			}
+			if err != nil || sum.Frames != 2 {
+				t.Fatalf("err %v, %d frames", err, sum.Frames)
+			}
+			if !strings.Contains(logBuf.String(), k.wantLog) {
+				t.Errorf("log lacks %q:\n%s", k.wantLog, logBuf.String())
+			}
+		})
 	}
 }

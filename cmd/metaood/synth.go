@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"metaood/render"
 	"metaood/synth"
 )
 
@@ -18,10 +19,25 @@ type videoWriter interface {
 	Close() error
 }
 
-// openVideo opens a video file for w×h BGR24 frames at fps. synth stays pure Go, so the
-// OpenCV-backed writer is wired in from another file of this command; nil means this
-// build has no video writer and `synth drive` writes PNGs only.
-var openVideo func(path string, w, h int, fps float64) (videoWriter, error)
+// openVideo opens a video file for w×h BGR24 frames at fps: render's OpenCV writer (the
+// extension picks the codec: .mp4 mp4v, .avi/.mkv MJPG, .webm VP8). synth itself stays pure
+// Go; nil (tests) means no video writer, and `synth drive` then writes PNGs only.
+var openVideo = func(path string, w, h int, fps float64) (videoWriter, error) {
+	v, err := render.CreateVideo(path, fps, w, h)
+	if err != nil {
+		return nil, err
+	}
+	return renderVideo{v, w, h}, nil
+}
+
+// renderVideo adapts render.VideoWriter (frames of one size) to videoWriter.
+type renderVideo struct {
+	v    *render.VideoWriter
+	w, h int
+}
+
+func (r renderVideo) Write(bgr []byte) error { return r.v.Write(bgr, r.w, r.h) }
+func (r renderVideo) Close() error           { return r.v.Close() }
 
 // synthCommands are the subcommands of `metaood synth`.
 var synthCommands = []struct {
@@ -77,7 +93,7 @@ func synthDrive(ctx context.Context, args []string) error {
 	size := fs.String("size", "1024x512", "frame size WxH")
 	anomalies := fs.Bool("anomalies", true, "moving anomalies on the road (--anomalies=false for none)")
 	maxAnom := fs.Int("max-anomalies", 3, "at most this many anomalies at a time (1..3)")
-	video := fs.String("video", "drive.avi", "video file name inside --out (or a path); empty for none")
+	video := fs.String("video", "drive.mp4", "video file name inside --out (or a path; .mp4, .avi, .mkv, .webm); empty for none")
 	fps := fs.Float64("fps", 30, "video frame rate")
 	pngs := fs.Bool("png", true, "write frames/ and gt/ PNGs (--png=false for the video only)")
 	fs.Usage = func() {
