@@ -119,7 +119,7 @@ func (e *Engine) providerHint(p string, err error) error {
 	if p == ProviderCPU {
 		return err
 	}
-	return fmt.Errorf("%w; this needs a GPU build of ONNX Runtime (see Dockerfile.cuda) and a visible GPU; use --provider cpu or allow the fallback", err)
+	return fmt.Errorf("%w; this needs a GPU build of ONNX Runtime (see Dockerfile.cuda) and a visible GPU; use --provider cpu, or --allow-fallback to run on the CPU with a warning", err)
 }
 
 // checkIO enforces the model contract: one float32 [N,3,H,W] input, a float32 [N,C,H,W] output

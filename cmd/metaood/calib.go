@@ -22,10 +22,7 @@ import (
 )
 
 // calibCommands are the subcommands of `metaood calib`.
-var calibCommands = []struct {
-	name, summary string
-	run           func(ctx context.Context, args []string) error
-}{
+var calibCommands = []command{
 	{"dataset", "components dataset (CSV) from images, probability maps or synthetic drives + ground truth", calibDataset},
 	{"train", "train a meta classifier (lr or mlp) on a dataset; writes the classifier JSON", calibTrain},
 	{"cv", "cross-validate a classifier (loo = the paper's protocol, images[:K] = honest); writes a JSON report", calibCV},
@@ -35,22 +32,7 @@ var calibCommands = []struct {
 
 // cmdCalib dispatches `metaood calib <sub> …`.
 func cmdCalib(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Println("Usage: metaood calib <dataset|train|cv|lars|report> [flags]\n\nSubcommands:")
-		for _, c := range calibCommands {
-			fmt.Printf("  %-8s %s\n", c.name, c.summary)
-		}
-		if len(args) == 0 {
-			return fmt.Errorf("%w: missing subcommand", errUsage)
-		}
-		return nil
-	}
-	for _, c := range calibCommands {
-		if c.name == args[0] {
-			return c.run(ctx, args[1:])
-		}
-	}
-	return fmt.Errorf("%w: unknown calib subcommand %q (dataset, train, cv, lars, report)", errUsage, args[0])
+	return dispatchSub(ctx, "calib", calibCommands, args)
 }
 
 // parseFlags parses fs and maps flag mistakes to errUsage; help returns errHelp (printed, exit 0).

@@ -21,7 +21,7 @@ import (
 func needORT(t *testing.T) {
 	t.Helper()
 	if err := infer.Init(""); err != nil {
-		t.Skipf("ONNX Runtime unavailable: %v", err)
+		t.Fatalf("ONNX Runtime unavailable (run `make setup`): %v", err)
 	}
 }
 

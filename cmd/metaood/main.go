@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -20,7 +21,7 @@ type command struct {
 // commands is the table `metaood help` prints, in the order a newcomer needs them.
 var commands = []command{
 	{"run", "the main job: sources → inference → anomalies → video, events, WebRTC", cmdRun},
-	{"features", "per-component metrics (75 for 19 classes) of one probability map, as CSV", cmdFeatures},
+	{"features", "per-component metrics (75 for 19 classes) of one frame (probability map or image + model), as CSV", cmdFeatures},
 	{"calib", "meta classifiers: dataset, train, cv, lars, report", cmdCalib},
 	{"synth", "synthetic drives, proxy anomalies and the tiny segmentation model", cmdSynth},
 	{"bench", "throughput of inference and of the whole pipeline", cmdBench},
@@ -56,6 +57,31 @@ func dispatch(ctx context.Context, args []string) int {
 	}
 	fmt.Fprintf(os.Stderr, "metaood: unknown command %q; 'metaood help' lists them\n", args[0])
 	return 2
+}
+
+// dispatchSub runs the subcommand of a command group (`metaood calib train …`), or prints the
+// group's list for help; the group name is for messages.
+func dispatchSub(ctx context.Context, group string, subs []command, args []string) error {
+	names := make([]string, len(subs))
+	for i, c := range subs {
+		names[i] = c.name
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Printf("Usage: metaood %s <%s> [flags]\n\nSubcommands:\n", group, strings.Join(names, "|"))
+		for _, c := range subs {
+			fmt.Printf("  %-8s %s\n", c.name, c.summary)
+		}
+		if len(args) == 0 {
+			return fmt.Errorf("%w: missing subcommand", errUsage)
+		}
+		return nil
+	}
+	for _, c := range subs {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:])
+		}
+	}
+	return fmt.Errorf("%w: unknown %s subcommand %q (%s)", errUsage, group, args[0], strings.Join(names, ", "))
 }
 
 func printHelp() {

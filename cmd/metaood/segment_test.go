@@ -43,7 +43,7 @@ func solid(seq uint64, v byte) *frame.Frame {
 // of the batch still get their maps, and the run is not stopped.
 func TestSegmenterIsolatesNaNFrames(t *testing.T) {
 	if err := infer.Init(""); err != nil {
-		t.Skipf("ONNX Runtime unavailable: %v", err)
+		t.Fatalf("ONNX Runtime unavailable (run `make setup`): %v", err)
 	}
 	eng, err := infer.New(infer.Config{Model: nanModel(t), ModelName: "nan.onnx", Batch: 3, FullFiniteCheck: true}, quietLog())
 	if err != nil {

@@ -40,10 +40,7 @@ func (r renderVideo) Write(bgr []byte) error { return r.v.Write(bgr, r.w, r.h) }
 func (r renderVideo) Close() error           { return r.v.Close() }
 
 // synthCommands are the subcommands of `metaood synth`.
-var synthCommands = []struct {
-	name, summary string
-	run           func(ctx context.Context, args []string) error
-}{
+var synthCommands = []command{
 	{"drive", "a synthetic dashcam drive: frames (PNG), ground truth (PNG: train ids, 254 anomaly, 255 ignore), video", synthDrive},
 	{"proxy", "proxy-anomaly training images: scenes with pasted objects (254 in the ground truth)", synthProxy},
 	{"model", "retrain the tiny segmentation model on synthetic drives", cmdSynthModel},
@@ -51,22 +48,7 @@ var synthCommands = []struct {
 
 // cmdSynth dispatches `metaood synth <sub> …`.
 func cmdSynth(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Println("Usage: metaood synth <drive|proxy|model> [flags]\n\nSubcommands:")
-		for _, c := range synthCommands {
-			fmt.Printf("  %-6s %s\n", c.name, c.summary)
-		}
-		if len(args) == 0 {
-			return fmt.Errorf("%w: missing subcommand", errUsage)
-		}
-		return nil
-	}
-	for _, c := range synthCommands {
-		if c.name == args[0] {
-			return c.run(ctx, args[1:])
-		}
-	}
-	return fmt.Errorf("%w: unknown synth subcommand %q (drive, proxy, model)", errUsage, args[0])
+	return dispatchSub(ctx, "synth", synthCommands, args)
 }
 
 // synthFlags parses fs; help reports true (usage printed, exit 0); mistakes wrap errUsage.
