@@ -30,8 +30,15 @@ test: setup ## every test (real-data tests skip without ../shared; under CI they
 	$(GO) test $(TEST_FLAGS) ./...
 	GOEXPERIMENT= $(GO) test $(TEST_FLAGS) ./postproc/...   # the scalar kernels, as a plain `go build` gets them
 
-bench: setup ## benchmarks that print tables (postproc hot loops, metaclf, pipeline)
-	$(GO) test -run='^$$' -bench=. -benchmem ./postproc/ ./metaclf/
+bench: build ## benchmarks that print tables: postproc (AVX2 and scalar), metaclf, `metaood bench` (~1 min)
+	@echo "== postproc: one 19x512x1024 map, 36 components, one core (kernels of GOEXPERIMENT=$(GOEXPERIMENT))"
+	$(GO) test -run='^$$' -bench='Process|Entropy' -benchtime=20x -cpu=1 -benchmem ./postproc/
+	@echo "== postproc with the scalar kernels (what a plain go build gets)"
+	GOEXPERIMENT= $(GO) test -run='^$$' -bench='Process' -benchtime=20x -cpu=1 -benchmem ./postproc/
+	@echo "== meta classifier"
+	$(GO) test -run='^$$' -bench=PredictBatch -benchmem ./metaclf/
+	@echo "== pipeline: built-in tiny model on the synthetic drive (metaood bench --help for a real model)"
+	$(BIN) bench --frames 60
 
 clean: ## remove build outputs (keeps the ONNX Runtime download)
 	rm -rf bin out

@@ -23,8 +23,12 @@ type Config struct {
 	Classifier Classifier     // nil keeps every component
 	Tracker    *event.Tracker // nil raises no emergencies
 	Sinks      []Sink
-	Batch      int    // max frames per inference call; default 1
-	Workers    int    // postproc workers; default GOMAXPROCS
+	Batch      int // max frames per inference call; default 1
+	Workers    int // postproc workers; default GOMAXPROCS
+	// WorkerNice, if > 0, runs the postproc workers at this nice value (1..19, Linux): inference
+	// threads then preempt them, and postproc fills the cores' idle gaps instead of stretching
+	// inference's parallel sections. 0 leaves the priority alone.
+	WorkerNice int
 	MaxFrames  int    // stop after this many frames; 0 = until the sources end
 	Provider   string // execution provider, for metrics and stats
 	Metrics    *Metrics
@@ -173,6 +177,9 @@ func (c *Config) check() error {
 	}
 	if c.Workers <= 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.WorkerNice < 0 || c.WorkerNice > 19 {
+		return fmt.Errorf("%w: worker nice %d is outside 0..19 (--worker-nice)", ErrConfig, c.WorkerNice)
 	}
 	if c.MaxFrames < 0 {
 		return fmt.Errorf("%w: frames %d is negative (--frames)", ErrConfig, c.MaxFrames)

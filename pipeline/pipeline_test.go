@@ -222,6 +222,8 @@ func TestConfigErrors(t *testing.T) {
 		{"no segmenter", Config{Sources: []Source{&fakeSource{id: "a"}}, Analyzer: fakeAnalyzer{}}},
 		{"duplicate ids", Config{Sources: []Source{&fakeSource{id: "a"}, &fakeSource{id: "a"}}, Segmenter: &fakeSeg{}, Analyzer: fakeAnalyzer{}}},
 		{"negative frames", Config{Sources: []Source{&fakeSource{id: "a"}}, Segmenter: &fakeSeg{}, Analyzer: fakeAnalyzer{}, MaxFrames: -1}},
+		{"nice too high", Config{Sources: []Source{&fakeSource{id: "a"}}, Segmenter: &fakeSeg{}, Analyzer: fakeAnalyzer{}, WorkerNice: 20}},
+		{"nice negative", Config{Sources: []Source{&fakeSource{id: "a"}}, Segmenter: &fakeSeg{}, Analyzer: fakeAnalyzer{}, WorkerNice: -1}},
 	}
 	for _, c := range cases {
 		if _, err := Run(context.Background(), c.cfg); !errors.Is(err, ErrConfig) {

@@ -97,6 +97,11 @@ func (p *run) postprocStage(ctx context.Context, in <-chan job, out chan<- *Resu
 	var wg sync.WaitGroup
 	for range p.cfg.Workers {
 		wg.Go(func() {
+			if n := p.cfg.WorkerNice; n > 0 {
+				if err := lowerPriority(n); err != nil { // the run goes on at normal priority
+					p.log.Warn("postproc worker priority not lowered", "nice", n, "err", err)
+				}
+			}
 			for {
 				var j job
 				var ok bool

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -17,28 +20,40 @@ import (
 	"metaood/config"
 	"metaood/frame"
 	"metaood/pipeline"
+	"metaood/postproc"
 	"metaood/render"
 )
 
-// benchResult is what `metaood bench` measured.
+// benchResult is what `metaood bench` measured. CPU times are of the whole process (Go and
+// ONNX Runtime threads), so "CPU-ms per frame" is what a frame costs whatever the core count.
 type benchResult struct {
 	Frames        int
 	Bare          float64 // frames per second of Infer alone (mean of a run before and after the pipeline)
 	BareRuns      [2]float64
-	Pipeline      float64 // frames per second of the whole pipeline, sinks excluded
+	BareCPU       float64    // CPU-ms per frame of the bare inference runs
+	Pipeline      float64    // frames per second of the whole pipeline
+	PipelineCPU   float64    // CPU-ms per frame of the pipeline run (all stages, outputs included)
+	PostAlone     [2]float64 // postproc alone (one goroutine, nothing else running): p50, p99 ms per frame
+	PostAloneCPU  float64    // and its CPU-ms per frame
 	Stages        map[string][2]float64
 	Provider      string
 	Model, Source string
-	Outputs       bool // the pipeline ran with its outputs (video, events)
+	Outputs       bool    // the pipeline ran with its outputs (video, events)
+	Cores         int     // runtime.NumCPU
+	Threads       int     // ONNX Runtime intra-op threads
+	Workers       int     // postproc workers of the pipeline run
+	WorkerNice    int     // their nice value (0 = unchanged)
+	Kernels       string  // postproc's per-pixel kernels: avx2 | scalar
+	AllocKB       float64 // Go heap KB allocated per frame during the pipeline run
+	GCs           uint32  // garbage collections during the pipeline run
 }
 
 // cmdBench measures bare inference and full-pipeline throughput on the same frames held in memory.
 func cmdBench(ctx context.Context, args []string) error {
 	c := config.Default()
-	c.Sources = []string{"synth:frames=40,size=1024x512"}
 	fs := pflag.NewFlagSet("bench", pflag.ContinueOnError)
 	fs.SortFlags = false
-	src := fs.String("source", c.Sources[0], "frames to use (a video file, images, synth[:…]); read into memory first")
+	src := fs.String("source", "", "frames to use (a video file, images, synth[:…]), read into memory first (default: the synthetic drive at 1024x512)")
 	n := fs.Int("frames", 20, "frames to time (after 2 warm-up inferences)")
 	noOut := fs.Bool("no-outputs", false, "time the pipeline without its outputs (annotated video, events)")
 	fs.StringVar(&c.Model, "model", c.Model, "segmentation model .onnx (default: the built-in tiny model)")
@@ -47,23 +62,32 @@ func cmdBench(ctx context.Context, args []string) error {
 	fs.StringVar(&c.InputSize, "input-size", c.InputSize, "WxH to run a dynamic-size model at")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "max frames per inference call")
 	fs.StringVar(&c.Provider, "provider", c.Provider, "execution provider: cpu | cuda | tensorrt")
+	fs.IntVar(&c.Threads, "threads", c.Threads, "ONNX Runtime intra-op threads (0 = all cores)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "postproc workers (0 = one per core)")
 	fs.Float64Var(&c.Threshold, "threshold", c.Threshold, "normalized-entropy threshold")
 	fs.StringVar(&c.Classifier, "classifier", c.Classifier, "meta classifier JSON (default: built in)")
+	nice := fs.Int("worker-nice", 0, "run the postproc workers at this nice value (1..19, Linux) so inference preempts them")
+	cpuProf := fs.String("cpuprofile", "", "write a CPU profile of the pipeline run (not the bare runs) to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil
 		}
 		return badUsage(err)
 	}
-	c.Sources = []string{*src}
 	if *n < 1 {
 		return badUsage(fmt.Errorf("--frames %d; want at least 1", *n))
 	}
+	if *nice < 0 || *nice > 19 {
+		return badUsage(fmt.Errorf("--worker-nice %d; want 0 (unchanged) to 19", *nice))
+	}
+	if !fs.Changed("source") { // the built-in drive, as long as --frames asks
+		*src = fmt.Sprintf("synth:frames=%d,size=1024x512", *n)
+	}
+	c.Sources = []string{*src}
 	if err := c.Validate(); err != nil {
 		return badUsage(err)
 	}
-	res, err := runBench(ctx, c, *n, !*noOut)
+	res, err := runBench(ctx, c, benchOptions{frames: *n, outputs: !*noOut, cpuProfile: *cpuProf, workerNice: *nice})
 	if err != nil {
 		return err
 	}
@@ -71,10 +95,19 @@ func cmdBench(ctx context.Context, args []string) error {
 	return nil
 }
 
-func runBench(ctx context.Context, c config.Run, n int, outputs bool) (benchResult, error) {
+// benchOptions are the knobs of runBench besides the run configuration.
+type benchOptions struct {
+	frames     int    // frames to time
+	outputs    bool   // run the pipeline with its outputs (video, events)
+	cpuProfile string // if set, a CPU profile of the pipeline run goes to this file
+	workerNice int    // pipeline.Config.WorkerNice
+}
+
+func runBench(ctx context.Context, c config.Run, o benchOptions) (benchResult, error) {
 	log := newLogger("warn", os.Stderr)
-	res := benchResult{Model: modelName(c.Model), Source: c.Sources[0], Outputs: outputs}
-	frames, err := loadFrames(ctx, c.Sources[0], n)
+	res := benchResult{Model: modelName(c.Model), Source: c.Sources[0], Outputs: o.outputs, Cores: runtime.NumCPU(),
+		Kernels: postproc.Kernels()}
+	frames, err := loadFrames(ctx, c.Sources[0], o.frames)
 	if err != nil {
 		return res, err
 	}
@@ -94,20 +127,29 @@ func runBench(ctx context.Context, c config.Run, n int, outputs bool) (benchResu
 			return res, err
 		}
 	}
+	var bareCPU time.Duration
 	bare := func() (float64, error) {
-		t0 := time.Now()
+		t0, cpu0 := time.Now(), cpuTime()
 		for i := 0; i < len(frames); i += c.Batch {
+			if err := ctx.Err(); err != nil { // Ctrl-C
+				return 0, err
+			}
 			if err := bareOnce(seg, frames[i:min(i+c.Batch, len(frames))]); err != nil {
 				return 0, err
 			}
 		}
+		bareCPU += cpuTime() - cpu0
 		return float64(len(frames)) / time.Since(t0).Seconds(), nil
 	}
 	if res.BareRuns[0], err = bare(); err != nil {
 		return res, err
 	}
+	an := newAnalyzer(c.Threshold, !c.Probs)
+	if res.PostAlone, res.PostAloneCPU, err = postprocAlone(ctx, seg, an, frames); err != nil {
+		return res, err
+	}
 	var sinks []pipeline.Sink
-	if outputs { // what `metaood run` writes: annotated video and events (to a temporary folder)
+	if o.outputs { // what `metaood run` writes: annotated video and events (to a temporary folder)
 		tmp, err := os.MkdirTemp("", "metaood-bench-")
 		if err != nil {
 			return res, err
@@ -118,25 +160,106 @@ func runBench(ctx context.Context, c config.Run, n int, outputs bool) (benchResu
 			render.NewSink(render.SinkOptions{Dir: tmp, Video: "bench.mp4", Corridor: tc.Corridor}))
 	}
 	m := pipeline.NewMetrics()
+	stopProf := func() {}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return res, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return res, fmt.Errorf("--cpuprofile %s: %w", o.cpuProfile, err)
+		}
+		stopProf = pprof.StopCPUProfile
+	}
+	res.Workers, res.WorkerNice, res.Threads = c.Workers, o.workerNice, c.Threads
+	if res.Threads <= 0 || res.Threads > res.Cores {
+		res.Threads = res.Cores // infer's rule: all cores, never more
+	}
+	if res.Workers <= 0 {
+		res.Workers = runtime.GOMAXPROCS(0) // the pipeline's default
+	}
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	cpu0 := cpuTime()
 	sum, err := pipeline.Run(ctx, pipeline.Config{
 		Sources: []pipeline.Source{&memSource{id: "bench", frames: frames}}, Segmenter: seg,
-		Analyzer: newAnalyzer(c.Threshold, !c.Probs), Classifier: clf, Batch: c.Batch, Workers: c.Workers,
-		Provider: eng.Provider(), Metrics: m, StatsEvery: -1, Sinks: sinks,
+		Analyzer: an, Classifier: clf, Batch: c.Batch, Workers: c.Workers,
+		WorkerNice: o.workerNice, Provider: eng.Provider(), Metrics: m, StatsEvery: -1, Sinks: sinks,
 	})
+	pipeCPU := cpuTime() - cpu0
+	runtime.ReadMemStats(&ms1)
+	stopProf()
 	if err != nil {
 		return res, err
 	}
 	res.Pipeline = sum.FPS
+	if sum.Frames > 0 {
+		res.PipelineCPU = ms(pipeCPU) / float64(sum.Frames)
+		res.AllocKB = float64(ms1.TotalAlloc-ms0.TotalAlloc) / 1024 / float64(sum.Frames)
+		res.GCs = ms1.NumGC - ms0.NumGC
+	}
 	if res.BareRuns[1], err = bare(); err != nil { // again, so load drift on a shared machine evens out
 		return res, err
 	}
 	res.Bare = (res.BareRuns[0] + res.BareRuns[1]) / 2
+	res.BareCPU = ms(bareCPU) / float64(2*len(frames))
 	res.Stages = map[string][2]float64{}
 	for name, q := range m.Quantiles() {
 		res.Stages[name] = [2]float64{q.P50MS, q.P99MS}
 	}
 	return res, nil
 }
+
+// postprocAlone times the analyzer on the model's maps of frames, one frame after the other with
+// nothing else running: the p50 and p99 wall ms per frame and the CPU-ms per frame. Set against the
+// postproc row of the pipeline it shows what sharing the cores with inference costs.
+func postprocAlone(ctx context.Context, seg pipeline.Segmenter, an pipeline.Analyzer, frames []*frame.Frame) ([2]float64, float64, error) {
+	walls := make([]float64, 0, len(frames))
+	var cpu time.Duration
+	for _, f := range frames {
+		if err := ctx.Err(); err != nil {
+			return [2]float64{}, 0, err
+		}
+		maps, err := seg.Segment([]*frame.Frame{f})
+		if err != nil {
+			return [2]float64{}, 0, err
+		}
+		m := maps[0]
+		if m.Err == nil {
+			t0, c0 := time.Now(), cpuTime()
+			a, err := an.Analyze(m)
+			cpu += cpuTime() - c0
+			walls = append(walls, ms(time.Since(t0)))
+			if err != nil {
+				return [2]float64{}, 0, fmt.Errorf("postproc of frame %d: %w", f.Seq, err)
+			}
+			if a.Release != nil {
+				a.Release()
+			}
+		}
+		if m.Release != nil {
+			m.Release()
+		}
+	}
+	if len(walls) == 0 {
+		return [2]float64{}, 0, nil
+	}
+	slices.Sort(walls)
+	q := func(p float64) float64 { return walls[min(len(walls)-1, int(p*float64(len(walls))))] }
+	return [2]float64{q(0.5), q(0.99)}, ms(cpu) / float64(len(walls)), nil
+}
+
+// cpuTime is the CPU time (user + system) the process has used so far, ONNX Runtime's threads included.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func bareOnce(seg pipeline.Segmenter, frames []*frame.Frame) error {
 	maps, err := seg.Segment(frames)
@@ -196,18 +319,34 @@ func (s *memSource) Run(ctx context.Context, out chan<- *frame.Frame) error {
 	return nil
 }
 
+// printBench writes the bench table: throughputs and their ratio, CPU cost per frame, the per-stage
+// split, and the CPU budget that bounds the pipeline on this machine.
 func printBench(w io.Writer, r benchResult) {
-	fmt.Fprintf(w, "metaood bench: %d frames of %s through %s (provider %s)\n\n", r.Frames, r.Source, r.Model, r.Provider)
+	fmt.Fprintf(w, "metaood bench: %d frames of %s through %s\n", r.Frames, r.Source, r.Model)
+	nice := ""
+	if r.WorkerNice > 0 {
+		nice = fmt.Sprintf(" at nice %d", r.WorkerNice)
+	}
+	fmt.Fprintf(w, "provider %s, %d cores, %d inference threads, %d postproc workers%s, postproc kernels %s\n\n",
+		r.Provider, r.Cores, r.Threads, r.Workers, nice, r.Kernels)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "bare inference\t%.2f fps\t(runs %.2f, %.2f)\t\n", r.Bare, r.BareRuns[0], r.BareRuns[1])
+	fmt.Fprintln(tw, "\tfps\tCPU-ms/frame\t\t")
+	fmt.Fprintf(tw, "bare inference\t%.2f\t%.1f\t(runs %.2f, %.2f; %.2f of %d cores busy)\t\n", r.Bare, r.BareCPU,
+		r.BareRuns[0], r.BareRuns[1], r.Bare*r.BareCPU/1000, r.Cores)
 	with := "with video + events"
 	if !r.Outputs {
 		with = "without outputs"
 	}
-	fmt.Fprintf(tw, "full pipeline\t%.2f fps\t(%s)\t\n", r.Pipeline, with)
-	fmt.Fprintf(tw, "ratio\t%.1f %%\t(goal ≥ 90 %%)\t\n", 100*r.Pipeline/r.Bare)
+	fmt.Fprintf(tw, "full pipeline\t%.2f\t%.1f\t(%s; %.2f of %d cores busy)\t\n", r.Pipeline, r.PipelineCPU, with,
+		r.Pipeline*r.PipelineCPU/1000, r.Cores)
+	fmt.Fprintf(tw, "ratio\t%.1f %%\t\t(goal ≥ 90 %%)\t\n", 100*r.Pipeline/r.Bare)
 	tw.Flush()
-	fmt.Fprintln(w, "\nper stage (ms per frame; infer: per call)")
+	if a, b := r.BareRuns[0], r.BareRuns[1]; a > 0 && b > 0 && max(a, b) > 1.15*min(a, b) {
+		fmt.Fprintf(w, "warning: the bare runs before and after the pipeline differ by %.0f %%: something else used the\n"+
+			"  cores meanwhile, so fps and ratio are unreliable (CPU-ms per frame are not); run again on an idle machine\n",
+			100*(max(a, b)/min(a, b)-1))
+	}
+	fmt.Fprintln(w, "\nper stage, wall ms per frame (infer: per call)")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stage\tp50\tp99\t")
 	names := make([]string, 0, len(r.Stages))
@@ -219,7 +358,17 @@ func printBench(w io.Writer, r benchResult) {
 	for _, k := range names {
 		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t\n", k, r.Stages[k][0], r.Stages[k][1])
 	}
+	fmt.Fprintf(tw, "postproc alone\t%.2f\t%.2f\t  (one frame at a time, nothing else running: %.1f CPU-ms/frame)\n",
+		r.PostAlone[0], r.PostAlone[1], r.PostAloneCPU)
 	tw.Flush()
 	fmt.Fprintln(w, strings.Repeat("-", 40))
 	fmt.Fprintln(w, "capture = wait between a frame's arrival and its inference (queueing); total = arrival to outputs")
+	fmt.Fprintf(w, "Go heap: %.0f KB allocated per frame, %d garbage collections during the pipeline run\n", r.AllocKB, r.GCs)
+	if r.PipelineCPU > 0 && r.Bare > 0 {
+		budget := 1000 * float64(r.Cores) // CPU-ms per second
+		fmt.Fprintf(w, "CPU budget: %d cores = %.0f CPU-ms per second. The pipeline spent %.1f CPU-ms per frame (inference alone %.1f,\n"+
+			"  postproc alone %.1f), so on CPU grounds it cannot exceed %.1f fps; 90 %% of bare inference (%.1f fps) needs\n"+
+			"  at most %.1f CPU-ms per frame in all. Where inference already uses every core, the other stages cannot hide behind it.\n",
+			r.Cores, budget, r.PipelineCPU, r.BareCPU, r.PostAloneCPU, budget/r.PipelineCPU, 0.9*r.Bare, budget/(0.9*r.Bare))
+	}
 }
