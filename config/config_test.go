@@ -36,6 +36,8 @@ func TestConfErrors(t *testing.T) {
 		{"input_size: 12", "input_size (--input-size)"},
 		{"corridor: '0,0;1,1'", "corridor (--corridor)"},
 		{"emergency_k: 9", "corridor (--corridor)"},
+		{"roi: '0,0;1,1'", "roi (--roi)"},
+		{"worker_nice: 20", "worker_nice (--worker-nice)"},
 		{"webhook: ftp://x", "webhook (--webhook)"},
 		{"log_level: loud", "log_level (--log-level)"},
 		{"events: ''", "events (--events)"},

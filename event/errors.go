@@ -3,7 +3,7 @@ package event
 import "errors"
 
 // ErrCorridor reports a drive-corridor polygon that cannot be used (too few points, values outside [0,1], bad text).
-var ErrCorridor = errors.New("bad corridor polygon")
+var ErrCorridor = errors.New("bad polygon")
 
 // ErrTracker reports emergency-tracker settings that cannot work (k > n, n < 1, negative area).
 var ErrTracker = errors.New("bad emergency tracker settings")

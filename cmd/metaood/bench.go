@@ -66,7 +66,8 @@ func cmdBench(ctx context.Context, args []string) error {
 	fs.IntVar(&c.Workers, "workers", c.Workers, "postproc workers (0 = one per core)")
 	fs.Float64Var(&c.Threshold, "threshold", c.Threshold, "normalized-entropy threshold")
 	fs.StringVar(&c.Classifier, "classifier", c.Classifier, "meta classifier JSON (default: built in)")
-	nice := fs.Int("worker-nice", 0, "run the postproc workers at this nice value (1..19, Linux) so inference preempts them")
+	fs.IntVar(&c.WorkerNice, "worker-nice", c.WorkerNice, "nice value of the postproc workers (Linux; 0 = unchanged): inference preempts them")
+	fs.StringVar(&c.ROI, "roi", c.ROI, "region of interest polygon \"x,y;…\" (default: the whole frame; the built-in drive leaves out its hood)")
 	cpuProf := fs.String("cpuprofile", "", "write a CPU profile of the pipeline run (not the bare runs) to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -77,17 +78,17 @@ func cmdBench(ctx context.Context, args []string) error {
 	if *n < 1 {
 		return badUsage(fmt.Errorf("--frames %d; want at least 1", *n))
 	}
-	if *nice < 0 || *nice > 19 {
-		return badUsage(fmt.Errorf("--worker-nice %d; want 0 (unchanged) to 19", *nice))
-	}
 	if !fs.Changed("source") { // the built-in drive, as long as --frames asks
 		*src = fmt.Sprintf("synth:frames=%d,size=1024x512", *n)
+		if !fs.Changed("roi") {
+			c.ROI = config.SynthROI
+		}
 	}
 	c.Sources = []string{*src}
 	if err := c.Validate(); err != nil {
 		return badUsage(err)
 	}
-	res, err := runBench(ctx, c, benchOptions{frames: *n, outputs: !*noOut, cpuProfile: *cpuProf, workerNice: *nice})
+	res, err := runBench(ctx, c, benchOptions{frames: *n, outputs: !*noOut, cpuProfile: *cpuProf, workerNice: c.WorkerNice})
 	if err != nil {
 		return err
 	}
@@ -144,7 +145,11 @@ func runBench(ctx context.Context, c config.Run, o benchOptions) (benchResult, e
 	if res.BareRuns[0], err = bare(); err != nil {
 		return res, err
 	}
-	an := newAnalyzer(c.Threshold, !c.Probs)
+	roi, err := c.RegionOfInterest()
+	if err != nil {
+		return res, err
+	}
+	an := newAnalyzer(c.Threshold, !c.Probs, roi)
 	if res.PostAlone, res.PostAloneCPU, err = postprocAlone(ctx, seg, an, frames); err != nil {
 		return res, err
 	}

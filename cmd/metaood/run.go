@@ -52,6 +52,8 @@ func runFlags(c *config.Run, fs *pflag.FlagSet) (cfgFile *string, noVideo, repla
 	fs.IntVar(&c.Threads, "threads", c.Threads, "ONNX Runtime intra-op threads (0 = all cores)")
 	fs.StringVar(&c.OrtLib, "ort-lib", c.OrtLib, "libonnxruntime.so to load (default: $"+infer.LibEnv+", then <repo>/.cache/ort from 'make setup')")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "postproc workers (0 = one per core)")
+	fs.IntVar(&c.WorkerNice, "worker-nice", c.WorkerNice, "nice value of the postproc workers (Linux; 0 = unchanged): inference preempts them, they fill idle CPU")
+	fs.StringVar(&c.ROI, "roi", c.ROI, "region of interest polygon \"x,y;x,y;…\" in fractions of the frame; pixels outside are never anomalies (e.g. the ego hood); default: the whole frame")
 	fs.Float64Var(&c.Threshold, "threshold", c.Threshold, "normalized-entropy threshold of the anomaly mask")
 	fs.StringVar(&c.Classifier, "classifier", c.Classifier, "meta classifier JSON (default: the built-in one)")
 	fs.StringVar(&c.Out, "out", c.Out, "output folder (default ./out/run-<timestamp>)")
@@ -122,6 +124,9 @@ func parseRunFlags(args []string, stderr io.Writer) (config.Run, error) {
 		c.Realtime = false
 	}
 	liveDemo(&c, *replay, fs.Changed("stdout"))
+	if !fs.Changed("roi") && c.ROI == "" && isBuiltinDrive(c.Sources) {
+		c.ROI = config.SynthROI
+	}
 	if err := c.Validate(); err != nil {
 		return c, badUsage(err)
 	}
@@ -203,6 +208,10 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 		return pipeline.Summary{}, outs, err
 	}
 	tracker, err := c.Tracker()
+	if err != nil {
+		return pipeline.Summary{}, outs, err
+	}
+	roi, err := c.RegionOfInterest()
 	if err != nil {
 		return pipeline.Summary{}, outs, err
 	}
@@ -335,8 +344,8 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 		sinks[i] = earlySink{s, early}
 	}
 	sum, err := pipeline.Run(ctx, pipeline.Config{
-		Sources: psrcs, Segmenter: seg, Analyzer: newAnalyzer(c.Threshold, !c.Probs), Classifier: clf, Tracker: tr,
-		Sinks: sinks, Batch: c.Batch, Workers: c.Workers, MaxFrames: c.Frames, Provider: eng.Provider(),
+		Sources: psrcs, Segmenter: seg, Analyzer: newAnalyzer(c.Threshold, !c.Probs, roi), Classifier: clf, Tracker: tr,
+		Sinks: sinks, Batch: c.Batch, Workers: c.Workers, WorkerNice: c.WorkerNice, MaxFrames: c.Frames, Provider: eng.Provider(),
 		Metrics: metrics, Log: log, States: states, Recycle: capture.Recycle,
 	})
 	for _, s := range srcs { // drops inside capture's own live queue count too
@@ -549,20 +558,35 @@ func toMap(o *infer.Output) *pipeline.Map {
 	return &pipeline.Map{Frame: o.Frame, C: o.C, H: o.H, W: o.W, Data: o.Data, ScaleX: o.ScaleX, ScaleY: o.ScaleY, Release: o.Release}
 }
 
+// isBuiltinDrive reports whether the sources are only the built-in synthetic drive (whose ego
+// hood the default region of interest leaves out).
+func isBuiltinDrive(sources []string) bool {
+	return slices.Equal(sources, config.Default().Sources) || slices.Equal(sources, []string{liveSynth})
+}
+
 // ppAnalyzer adapts postproc.Processor to pipeline.Analyzer.
 type ppAnalyzer struct {
 	p      *postproc.Processor
 	logits bool
+	roi    *roiMasks // nil: the whole map
 }
 
-func newAnalyzer(threshold float64, logits bool) ppAnalyzer {
+func newAnalyzer(threshold float64, logits bool, roi event.Corridor) ppAnalyzer {
 	o := postproc.DefaultOptions()
 	o.Threshold = float32(threshold)
-	return ppAnalyzer{p: postproc.New(o), logits: logits}
+	a := ppAnalyzer{p: postproc.New(o), logits: logits}
+	if roi != nil {
+		a.roi = &roiMasks{poly: roi}
+	}
+	return a
 }
 
 func (a ppAnalyzer) Analyze(m *pipeline.Map) (*pipeline.Analysis, error) {
-	r, err := a.p.Process(postproc.Input{C: m.C, H: m.H, W: m.W, Data: m.Data, Logits: a.logits})
+	in := postproc.Input{C: m.C, H: m.H, W: m.W, Data: m.Data, Logits: a.logits}
+	if a.roi != nil {
+		in.Ignore = a.roi.mask(m.W, m.H)
+	}
+	r, err := a.p.Process(in)
 	if err != nil {
 		return nil, err
 	}
@@ -572,6 +596,35 @@ func (a ppAnalyzer) Analyze(m *pipeline.Map) (*pipeline.Analysis, error) {
 	}
 	return &pipeline.Analysis{H: r.H, W: r.W, Entropy: r.Entropy, Components: comps, Metrics: r.Metrics,
 		NumMetrics: postproc.NumMetrics(r.C), Release: r.Release}, nil
+}
+
+// roiMasks rasterizes the region of interest once per map size: maps of one source keep
+// their size, so this is a lookup per frame. Safe for the postproc workers' concurrent use.
+type roiMasks struct {
+	poly  event.Corridor
+	mu    sync.Mutex
+	masks map[[2]int][]bool
+}
+
+// mask returns the w×h ignore mask: true outside the polygon (pixel centres, in fractions).
+func (r *roiMasks) mask(w, h int) []bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m, ok := r.masks[[2]int{w, h}]; ok {
+		return m
+	}
+	m := make([]bool, w*h)
+	for y := 0; y < h; y++ {
+		fy := (float64(y) + 0.5) / float64(h)
+		for x := 0; x < w; x++ {
+			m[y*w+x] = !r.poly.Contains((float64(x)+0.5)/float64(w), fy)
+		}
+	}
+	if r.masks == nil {
+		r.masks = map[[2]int][]bool{}
+	}
+	r.masks[[2]int{w, h}] = m
+	return m
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {
@@ -589,8 +642,12 @@ func printSummary(w io.Writer, c config.Run, s pipeline.Summary, o outputs) {
 	if s.Frames == 0 && s.Elapsed == 0 {
 		return // failed before starting: the error says it all
 	}
-	fmt.Fprintf(w, "\nmetaood run: %d frames in %.1f s (%.1f fps); %d anomalies kept, %d rejected by the meta classifier; %d emergencies\n",
-		s.Frames, s.Elapsed.Seconds(), s.FPS, s.Kept, s.Rejected, s.Emergencies)
+	emerg := "emergencies"
+	if s.Emergencies == 1 {
+		emerg = "emergency"
+	}
+	fmt.Fprintf(w, "\nmetaood run: %d frames in %.1f s (%.1f fps); %d anomalies kept, %d rejected by the meta classifier; %d %s\n",
+		s.Frames, s.Elapsed.Seconds(), s.FPS, s.Kept, s.Rejected, s.Emergencies, emerg)
 	if s.Dropped > 0 {
 		fmt.Fprintf(w, "  dropped: %d frames (a live source ahead of the pipeline, or discarded at stop)\n", s.Dropped)
 	}

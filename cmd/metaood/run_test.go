@@ -22,6 +22,7 @@ import (
 
 	"metaood/capture"
 	"metaood/config"
+	"metaood/event"
 	"metaood/infer"
 	"metaood/internal/sharedtest"
 	"metaood/pipeline"
@@ -156,6 +157,11 @@ func TestParseRunFlags(t *testing.T) {
 		{[]string{"extra"}, nil, "unexpected argument"},
 		{[]string{"--config", filepath.Join(dir, "none.yml")}, nil, "none.yml"},
 		{[]string{"--corridor", "0,0;1,1"}, nil, "--corridor"},
+		{nil, func(c config.Run) bool { return c.ROI == config.SynthROI && c.WorkerNice == 10 }, ""},
+		{[]string{"--source", "a.mp4"}, func(c config.Run) bool { return c.ROI == "" }, ""},
+		{[]string{"--roi", "0,0;1,0;1,0.8;0,0.8"}, func(c config.Run) bool { return c.ROI == "0,0;1,0;1,0.8;0,0.8" }, ""},
+		{[]string{"--roi", "0,0;2,0;1,1"}, nil, "--roi"},
+		{[]string{"--worker-nice", "20"}, nil, "--worker-nice"},
 		// inference
 		{[]string{"--provider", "cuda", "--allow-fallback", "--device", "1", "--threads", "2", "--ort-lib", "/opt/ort.so"}, func(c config.Run) bool {
 			return c.Provider == "cuda" && c.AllowFallback && c.Device == 1 && c.Threads == 2 && c.OrtLib == "/opt/ort.so"
@@ -480,5 +486,28 @@ func TestRunInferAndViewerOptions(t *testing.T) {
 				t.Errorf("log lacks %q:\n%s", k.wantLog, logBuf.String())
 			}
 		})
+	}
+}
+
+// TestROIMask: pixels whose centres lie outside the region of interest are ignored, and the
+// mask is built once per map size.
+func TestROIMask(t *testing.T) {
+	roi, err := event.ParseCorridor(config.SynthROI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &roiMasks{poly: roi}
+	m := r.mask(8, 100)
+	for y := 0; y < 100; y++ {
+		want := float64(y)+0.5 > 94 // rows below 94 % of the height: the hood
+		if m[y*8] != want || m[y*8+7] != want {
+			t.Fatalf("row %d: ignored=%v, want %v", y, m[y*8], want)
+		}
+	}
+	if &r.mask(8, 100)[0] != &m[0] {
+		t.Error("mask rebuilt for the same size")
+	}
+	if len(r.mask(4, 2)) != 8 {
+		t.Error("mask for another size has the wrong length")
 	}
 }

@@ -68,7 +68,7 @@ func TestSegmenterIsolatesNaNFrames(t *testing.T) {
 		}
 	}
 	// The analyzer turns NaN data (e.g. with a sampled finite check) into an error as well.
-	if _, err := newAnalyzer(config.Default().Threshold, true).Analyze(nanMap()); err == nil {
+	if _, err := newAnalyzer(config.Default().Threshold, true, nil).Analyze(nanMap()); err == nil {
 		t.Error("NaN logits accepted by the analyzer")
 	}
 }
