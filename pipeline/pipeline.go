@@ -63,6 +63,7 @@ type Summary struct {
 	Rejected     uint64            // components it removed
 	Emergencies  uint64            // emergency events
 	SourceErrors []string          // sources that failed (a file source then ends)
+	EarlyEnds    []string          // "source: why" for sources whose stream ended early (EarlyEnder)
 	SinkErrors   []string          // outputs that failed and were turned off
 	Elapsed      time.Duration
 	FPS          float64

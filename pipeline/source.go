@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -24,14 +25,10 @@ func (p *run) supervise(ctx context.Context, src Source, merged chan<- *frame.Fr
 		case ctx.Err() != nil:
 			p.sourceEvent(context.WithoutCancel(ctx), src.ID(), event.StateEnded, "stopped", sent)
 			return
-		case err == nil && !src.Live():
-			p.sourceEvent(ctx, src.ID(), event.StateEnded, "end of stream", sent)
+		case err == nil && (!src.Live() || !p.cfg.RetryLive):
+			p.sourceEvent(ctx, src.ID(), event.StateEnded, p.endDetail(src, log), sent)
 			return
 		case !src.Live() || !p.cfg.RetryLive:
-			if err == nil {
-				p.sourceEvent(ctx, src.ID(), event.StateEnded, "end of stream", sent)
-				return
-			}
 			log.Error("source failed; frames already read are kept", "err", err)
 			p.addSourceError(fmt.Sprintf("%s: %v", src.ID(), err))
 			p.sourceEvent(ctx, src.ID(), event.StateLost, err.Error(), sent)
@@ -55,6 +52,21 @@ func (p *run) supervise(ctx context.Context, src Source, merged chan<- *frame.Fr
 		}
 		backoff = min(2*backoff, 10*time.Second)
 	}
+}
+
+// endDetail says how a source's stream ended: "end of stream", or why it ended early (the
+// reason also goes into the summary).
+func (p *run) endDetail(src Source, log *slog.Logger) string {
+	e, ok := src.(EarlyEnder)
+	if !ok || e.EarlyEnd() == "" {
+		return "end of stream"
+	}
+	why := e.EarlyEnd()
+	log.Warn("source ended early; frames already read are kept", "why", why)
+	p.mu.Lock()
+	p.sum.EarlyEnds = append(p.sum.EarlyEnds, src.ID()+": "+why)
+	p.mu.Unlock()
+	return "ended early: " + why
 }
 
 // runOnce runs src.Run once and forwards its frames; it returns the number of frames forwarded.

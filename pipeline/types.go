@@ -25,6 +25,12 @@ type Source interface {
 	Run(ctx context.Context, out chan<- *frame.Frame) error
 }
 
+// EarlyEnder is a Source that can tell, once Run has returned, why its stream ended before its
+// end (a truncated or corrupt file: "ended after 7 of 221 frames"); "" when it ended normally.
+type EarlyEnder interface {
+	EarlyEnd() string
+}
+
 // Map is the segmentation output of one frame: C×H×W class scores, planar, class-major.
 type Map struct {
 	Frame          *frame.Frame

@@ -339,10 +339,6 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 		}()
 	}
 
-	early := newEarlyEnds(srcs)
-	for i, s := range sinks {
-		sinks[i] = earlySink{s, early}
-	}
 	sum, err := pipeline.Run(ctx, pipeline.Config{
 		Sources: psrcs, Segmenter: seg, Analyzer: newAnalyzer(c.Threshold, !c.Probs, roi), Classifier: clf, Tracker: tr,
 		Sinks: sinks, Batch: c.Batch, Workers: c.Workers, WorkerNice: c.WorkerNice, MaxFrames: c.Frames, Provider: eng.Provider(),
@@ -355,7 +351,7 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 	}
 	outs.videos = rs.Videos()
 	outs.evidence, _ = rs.Evidence()
-	outs.early = early.summary()
+	outs.early = sum.EarlyEnds
 	return sum, outs, err
 }
 
@@ -371,80 +367,6 @@ func printViewer(w io.Writer, url, dir string, endless bool) {
 	fmt.Fprintf(w, "  │  outputs in %s (finalized at the end)\n", dir)
 	fmt.Fprintf(w, "  │  %s\n", end)
 	fmt.Fprintf(w, "  └───────────────────────────────────────────────────────────\n\n")
-}
-
-// earlyEnds puts why a source ended early (capture.EarlyEnder: a truncated or corrupt file)
-// into the pipeline's "ended" source event, whose own detail only says "end of stream", and
-// keeps the list for the summary.
-type earlyEnds struct {
-	srcs map[string]capture.Source
-	mu   sync.Mutex
-	last *event.SourceState // the event rewritten last and its line: every sink gets that one
-	line []byte
-}
-
-func newEarlyEnds(srcs []capture.Source) *earlyEnds {
-	e := &earlyEnds{srcs: map[string]capture.Source{}}
-	for _, s := range srcs {
-		e.srcs[s.ID()] = s
-	}
-	return e
-}
-
-// earlyEnd is the source's early-end detail, "" when it ended normally (or is unknown).
-func (e *earlyEnds) earlyEnd(id string) string {
-	if s, ok := e.srcs[id].(capture.EarlyEnder); ok {
-		return s.EarlyEnd()
-	}
-	return ""
-}
-
-// rewrite returns the line to hand to the sinks for ev: the pipeline's own, or for the "ended"
-// event of a source that ended early, one whose detail says why. The pipeline emits the event
-// after the source's Run returned, so EarlyEnd is final by then.
-func (e *earlyEnds) rewrite(ev event.Event, line []byte) []byte {
-	s, ok := ev.(*event.SourceState)
-	if !ok || s.State != event.StateEnded {
-		return line
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if s == e.last {
-		return e.line
-	}
-	detail := e.earlyEnd(s.Source)
-	if detail == "" {
-		return line
-	}
-	s.Detail = "ended early: " + detail
-	b, err := event.Marshal(s)
-	if err != nil {
-		return line
-	}
-	e.last, e.line = s, b
-	return b
-}
-
-// summary lists "source: why" for every source that ended early.
-func (e *earlyEnds) summary() []string {
-	var out []string
-	for id := range e.srcs {
-		if d := e.earlyEnd(id); d != "" {
-			out = append(out, id+": "+d)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// earlySink hands a sink the events rewritten by earlyEnds.
-type earlySink struct {
-	pipeline.Sink
-	e *earlyEnds
-}
-
-func (s earlySink) Event(ev event.Event, line []byte) error {
-	return s.Sink.Event(ev, s.e.rewrite(ev, line))
 }
 
 func modelName(path string) string {
