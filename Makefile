@@ -8,7 +8,7 @@ export OPENCV_LOG_LEVEL ?= ERROR
 # A plain `go build` works too and uses the scalar kernels; `make test` checks both give the same answers.
 export GOEXPERIMENT ?= simd
 PURE_PKGS := ./frame/... ./synth/... ./onnx/... ./segmodel/... ./postproc/... ./metaclf/... ./calib/... ./event/... ./internal/npy/...
-TEST_FLAGS ?= -shuffle=on -timeout=25m -count=1
+TEST_FLAGS ?= -race -shuffle=on -timeout=25m -count=1
 
 .PHONY: help setup build run test bench clean
 
