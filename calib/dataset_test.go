@@ -100,11 +100,14 @@ func TestSelectAndScaler(t *testing.T) {
 		t.Fatalf("select %+v", s)
 	}
 	sc := FitScaler([]float64{1, 10, 3, 10}, 2, nil)
-	// column 0: mean 2, population std 1; column 1: constant, std 0 + StdEps
-	if sc.Mean[0] != 2 || sc.Std[0] != 1+StdEps || sc.Std[1] != StdEps {
+	// column 0: mean 2, population std 1; column 1: constant, std 1 (an unseen value stays finite)
+	if sc.Mean[0] != 2 || sc.Std[0] != 1+StdEps || sc.Std[1] != 1 {
 		t.Fatalf("scaler %+v", sc)
 	}
 	if z := sc.Apply([]float64{3, 10}); z[0] != 1/(1+StdEps) || z[1] != 0 {
+		t.Fatalf("apply %v", z)
+	}
+	if z := sc.Apply([]float64{3, 10.5}); z[1] != 0.5 {
 		t.Fatalf("apply %v", z)
 	}
 	if sc := FitScaler([]float64{1, 10, 3, 10, 100, 0}, 2, []int{0, 1}); sc.Mean[0] != 2 {

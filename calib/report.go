@@ -57,7 +57,7 @@ type ReportOptions struct {
 	CV     []CVSpec // default images:5 (honest); add loo for the paper's protocol
 	Base   CVOptions
 	Alg1   []int     // N values for Algorithm 1; nil = skip it
-	Alg1CV CVSpec    // protocol for Algorithm 1 (default images:5)
+	Alg1CV *CVSpec   // protocol for Algorithm 1; nil: images:5, or loo without an image column
 	Log    io.Writer // progress lines; nil = quiet
 	Source string
 }
@@ -71,10 +71,12 @@ func BuildReport(ctx context.Context, d *Dataset, o ReportOptions) (*Report, err
 	if o.CV == nil {
 		o.CV = []CVSpec{{K: 5}}
 	}
-	if o.Alg1CV == (CVSpec{}) && d.Image != nil {
-		o.Alg1CV = CVSpec{K: 5}
-	} else if o.Alg1CV == (CVSpec{}) {
-		o.Alg1CV = CVSpec{LOO: true}
+	alg1CV := CVSpec{LOO: true}
+	switch {
+	case o.Alg1CV != nil:
+		alg1CV = *o.Alg1CV // CVSpec{} is leave-one-image-out: nil, not the zero value, means "default"
+	case d.Image != nil:
+		alg1CV = CVSpec{K: 5}
 	}
 	logf := func(format string, a ...any) {
 		if o.Log != nil {
@@ -109,7 +111,7 @@ func BuildReport(ctx context.Context, d *Dataset, o ReportOptions) (*Report, err
 	logf("LARS order: %s", strings.Join(r.LARS.Order, ", "))
 	if len(o.Alg1) > 0 {
 		opt := o.Base
-		opt.CV = o.Alg1CV
+		opt.CV = alg1CV
 		pts, err := Algorithm1(ctx, d, lr.Ranking(d.P()), o.Alg1, o.Models, opt, func(n int, res *CVResult) {
 			logf("algorithm 1: N = %d %s: AUROC %.4f AUPRC %.4f", n, res.Model, res.AUROC, res.AUPRC)
 		})

@@ -5,7 +5,12 @@ import "math"
 // StdEps is added to the population std, as the reference does: (x − μ)/(σ + 1e−10) (SPEC §3.2).
 const StdEps = 1e-10
 
-// Scaler holds per-feature mean and std (population std + StdEps).
+// ConstantStd is the std below which a feature counts as constant in the training rows. Such a
+// feature gets std 1 (as sklearn's StandardScaler does): with σ + 1e−10 a value unseen in
+// training would be blown up by 1e10 into an input the MLP's untrained weights turn into nonsense.
+const ConstantStd = 1e-8
+
+// Scaler holds per-feature mean and std (population std + StdEps; 1 for a constant feature).
 type Scaler struct {
 	Mean, Std []float64
 }
@@ -43,7 +48,12 @@ func FitScaler(x []float64, p int, rows []int) Scaler {
 		}
 	})
 	for j := range s.Std {
-		s.Std[j] = math.Sqrt(s.Std[j]/float64(cnt)) + StdEps
+		sd := math.Sqrt(s.Std[j] / float64(cnt))
+		if sd < ConstantStd {
+			s.Std[j] = 1
+		} else {
+			s.Std[j] = sd + StdEps
+		}
 	}
 	return s
 }

@@ -16,8 +16,9 @@ const (
 // them as "not probabilities". Network softmax outputs in float32 sum to 1 within ~1e-6.
 const ProbSumTolerance = 1e-3
 
-// Options configures a Processor. The zero value means the defaults: a zero Threshold becomes 0.7,
-// and OODLabel = IgnoreLabel = 0 (which would be contradictory) becomes 254 / 255.
+// Options configures a Processor. Zero fields mean the defaults, each on its own: Threshold 0.7,
+// OODLabel 254, IgnoreLabel 255. (Filling them one by one keeps {OODLabel: 2} — LostAndFound — from
+// ignoring label 0, its "non-hazard" objects, which SPEC §1.4 counts as not ignored.)
 type Options struct {
 	Threshold   float32 // anomaly if normalized entropy ≥ Threshold; default 0.7
 	OODLabel    uint8   // ground-truth anomaly label, default 254
@@ -34,8 +35,11 @@ func (o Options) withDefaults() Options {
 	if o.Threshold == 0 {
 		o.Threshold = DefaultThreshold
 	}
-	if o.OODLabel == 0 && o.IgnoreLabel == 0 {
-		o.OODLabel, o.IgnoreLabel = DefaultOODLabel, DefaultIgnoreLabel
+	if o.OODLabel == 0 {
+		o.OODLabel = DefaultOODLabel
+	}
+	if o.IgnoreLabel == 0 {
+		o.IgnoreLabel = DefaultIgnoreLabel
 	}
 	return o
 }

@@ -88,6 +88,13 @@ func TestOptions(t *testing.T) {
 	if o := New(Options{}).Options(); o != DefaultOptions() {
 		t.Errorf("zero options became %+v", o)
 	}
+	// Each zero label takes its own default: LostAndFound's {OODLabel: 2} must not ignore label 0.
+	if o := New(Options{OODLabel: 2}).Options(); o.OODLabel != 2 || o.IgnoreLabel != DefaultIgnoreLabel {
+		t.Errorf("{OODLabel: 2} became %+v", o)
+	}
+	if o := New(Options{IgnoreLabel: 255}).Options(); o.OODLabel != DefaultOODLabel {
+		t.Errorf("{IgnoreLabel: 255} became %+v", o)
+	}
 }
 
 func TestMetricNames(t *testing.T) {

@@ -679,7 +679,7 @@ func calibReport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := calib.BuildReport(ctx, d, calib.ReportOptions{Models: *models, CV: specs, Base: base, Alg1: sizes, Alg1CV: a1spec,
+	r, err := calib.BuildReport(ctx, d, calib.ReportOptions{Models: *models, CV: specs, Base: base, Alg1: sizes, Alg1CV: &a1spec,
 		Log: os.Stderr, Source: *data})
 	if r == nil {
 		return err

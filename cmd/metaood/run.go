@@ -124,7 +124,7 @@ func parseRunFlags(args []string, stderr io.Writer) (config.Run, error) {
 		c.Realtime = false
 	}
 	liveDemo(&c, *replay, fs.Changed("stdout"))
-	if !fs.Changed("roi") && c.ROI == "" && isBuiltinDrive(c.Sources) {
+	if !fs.Changed("roi") && c.ROI == "" && onlySynthetic(c.Sources) {
 		c.ROI = config.SynthROI
 	}
 	if err := c.Validate(); err != nil {
@@ -480,10 +480,15 @@ func toMap(o *infer.Output) *pipeline.Map {
 	return &pipeline.Map{Frame: o.Frame, C: o.C, H: o.H, W: o.W, Data: o.Data, ScaleX: o.ScaleX, ScaleY: o.ScaleY, Release: o.Release}
 }
 
-// isBuiltinDrive reports whether the sources are only the built-in synthetic drive (whose ego
-// hood the default region of interest leaves out).
-func isBuiltinDrive(sources []string) bool {
-	return slices.Equal(sources, config.Default().Sources) || slices.Equal(sources, []string{liveSynth})
+// onlySynthetic reports whether every source is a synthetic drive, whose ego hood (labelled
+// ignore in its ground truth) the default region of interest then leaves out.
+func onlySynthetic(sources []string) bool {
+	for _, s := range sources {
+		if s != "synth" && !strings.HasPrefix(s, "synth:") && !strings.Contains(s, "=synth") {
+			return false
+		}
+	}
+	return len(sources) > 0
 }
 
 // ppAnalyzer adapts postproc.Processor to pipeline.Analyzer.

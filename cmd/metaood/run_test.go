@@ -159,6 +159,8 @@ func TestParseRunFlags(t *testing.T) {
 		{[]string{"--corridor", "0,0;1,1"}, nil, "--corridor"},
 		{nil, func(c config.Run) bool { return c.ROI == config.SynthROI && c.WorkerNice == 10 }, ""},
 		{[]string{"--source", "a.mp4"}, func(c config.Run) bool { return c.ROI == "" }, ""},
+		{[]string{"--source", "synth:seed=3", "--source", "synth"}, func(c config.Run) bool { return c.ROI == config.SynthROI }, ""},
+		{[]string{"--source", "synth", "--source", "a.mp4"}, func(c config.Run) bool { return c.ROI == "" }, ""},
 		{[]string{"--roi", "0,0;1,0;1,0.8;0,0.8"}, func(c config.Run) bool { return c.ROI == "0,0;1,0;1,0.8;0,0.8" }, ""},
 		{[]string{"--roi", "0,0;2,0;1,1"}, nil, "--roi"},
 		{[]string{"--worker-nice", "20"}, nil, "--worker-nice"},
