@@ -155,13 +155,16 @@ func (c Run) Validate() error {
 	if _, err := c.RegionOfInterest(); err != nil {
 		return err
 	}
-	if c.WebRTC != "" {
-		host, port, err := net.SplitHostPort(c.WebRTC)
+	for _, l := range []struct{ key, addr string }{{"webrtc", c.WebRTC}, {"metrics", c.Metrics}} {
+		if l.addr == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(l.addr)
 		if p, perr := strconv.Atoi(port); err != nil || perr != nil || p < 0 || p > 65535 {
-			return bad("webrtc", "%q is not host:port, e.g. 127.0.0.1:8080", c.WebRTC)
+			return bad(l.key, "%q is not host:port, e.g. 127.0.0.1:8080", l.addr)
 		}
 		if !c.Public && !IsLoopback(host) {
-			return bad("webrtc", "%q would be reachable from other machines; use 127.0.0.1:PORT, or pass --public (public: true) together with --token", c.WebRTC)
+			return bad(l.key, "%q would be reachable from other machines; use 127.0.0.1:PORT, or pass --public (public: true) together with --token", l.addr)
 		}
 	}
 	return nil

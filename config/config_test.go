@@ -37,6 +37,8 @@ func TestConfErrors(t *testing.T) {
 		{"corridor: '0,0;1,1'", "corridor (--corridor)"},
 		{"emergency_k: 9", "corridor (--corridor)"},
 		{"roi: '0,0;1,1'", "roi (--roi)"},
+		{"metrics: 0.0.0.0:9090", "metrics (--metrics)"},
+		{"metrics: nohost", "metrics (--metrics)"},
 		{"worker_nice: 20", "worker_nice (--worker-nice)"},
 		{"webhook: ftp://x", "webhook (--webhook)"},
 		{"log_level: loud", "log_level (--log-level)"},

@@ -26,11 +26,34 @@ const (
 
 // Header is the part every event carries. Timestamps marshal as RFC 3339 with nanoseconds.
 type Header struct {
-	Type      string    `json:"type"`
-	Source    string    `json:"source"`
-	Frame     uint64    `json:"frame"`
-	CaptureTS time.Time `json:"capture_ts"`
-	EmitTS    time.Time `json:"emit_ts"`
+	Type      string `json:"type"`
+	Source    string `json:"source"`
+	Frame     uint64 `json:"frame"`
+	CaptureTS Time   `json:"capture_ts"`
+	EmitTS    Time   `json:"emit_ts"`
+}
+
+// TimeLayout is RFC 3339 with all nine fraction digits, in UTC: fixed width, so log tools
+// that slice or sort the strings work (time.Time's own JSON trims trailing zeros).
+const TimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// Time is a timestamp of an event; it marshals with TimeLayout.
+type Time struct{ time.Time }
+
+// At wraps t.
+func At(t time.Time) Time { return Time{t} }
+
+// MarshalJSON implements json.Marshaler.
+func (t Time) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, len(TimeLayout)+2)
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, TimeLayout)
+	return append(b, '"'), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler (any RFC 3339 form).
+func (t *Time) UnmarshalJSON(b []byte) error {
+	return t.Time.UnmarshalJSON(b)
 }
 
 // Anomaly is one connected component of the anomaly mask, in source-frame pixels.

@@ -10,7 +10,7 @@ import (
 
 func TestMarshalFields(t *testing.T) {
 	ts := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)
-	h := Header{Source: "cam0", Frame: 7, CaptureTS: ts, EmitTS: ts}
+	h := Header{Source: "cam0", Frame: 7, CaptureTS: At(ts), EmitTS: At(ts)}
 	a := Anomaly{ID: 1, BBox: [4]int{1, 2, 3, 4}, Centroid: [2]float64{2.5, 4}, Area: 12, PFP: 0.25, InCorridor: true}
 	cases := []struct {
 		name string
@@ -124,4 +124,26 @@ func FuzzParseCorridor(f *testing.F) {
 			t.Fatalf("String() of %q does not parse: %v", s, err)
 		}
 	})
+}
+
+// TestTimeFixedWidth: timestamps always carry nine fraction digits in UTC (time.Time's own JSON
+// trims trailing zeros and whole seconds lose their fraction), and read back to the same instant.
+func TestTimeFixedWidth(t *testing.T) {
+	for _, ts := range []time.Time{
+		time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		time.Date(2026, 1, 2, 3, 4, 5, 120000000, time.UTC),
+		time.Date(2026, 1, 2, 4, 4, 5, 123456789, time.FixedZone("CET", 3600)),
+	} {
+		b, err := json.Marshal(At(ts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) != len(`"2026-01-02T03:04:05.000000000Z"`) || !strings.HasSuffix(string(b), `Z"`) {
+			t.Errorf("%v marshals as %s", ts, b)
+		}
+		var back Time
+		if err := json.Unmarshal(b, &back); err != nil || !back.Equal(ts) {
+			t.Errorf("%s reads back as %v (%v)", b, back, err)
+		}
+	}
 }

@@ -90,7 +90,7 @@ func (t *Tracker) Update(hdr Header, anoms []Anomaly, best int) Event {
 		st.hist |= 1
 		st.misses = 0
 		if !st.runStart {
-			st.runStart, st.since, st.sinceTS = true, hdr.Frame, hdr.CaptureTS
+			st.runStart, st.since, st.sinceTS = true, hdr.Frame, hdr.CaptureTS.Time
 		}
 	} else {
 		st.misses++
@@ -103,11 +103,11 @@ func (t *Tracker) Update(hdr Header, anoms []Anomaly, best int) Event {
 	switch {
 	case !st.active && hit && hits >= t.cfg.K:
 		st.active = true
-		hdr.Type, hdr.EmitTS = TypeEmergency, time.Now()
+		hdr.Type, hdr.EmitTS = TypeEmergency, At(time.Now())
 		return &Emergency{Header: hdr, Anomaly: anoms[best], SinceFrame: st.since}
 	case st.active && st.misses >= t.cfg.K:
 		st.active, st.runStart = false, false
-		hdr.Type, hdr.EmitTS = TypeClear, time.Now()
+		hdr.Type, hdr.EmitTS = TypeClear, At(time.Now())
 		return &Clear{Header: hdr, SinceFrame: st.since, DurationMS: float64(hdr.CaptureTS.Sub(st.sinceTS)) / float64(time.Millisecond)}
 	case !st.active && hits == 0:
 		st.runStart = false // the window emptied: a later run starts afresh

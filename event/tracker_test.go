@@ -55,7 +55,7 @@ func TestTracker(t *testing.T) {
 					anoms = []Anomaly{smallA}
 				}
 				best := tr.Mark(anoms, 1000, 500)
-				hdr := Header{Source: "s", Frame: uint64(i), CaptureTS: t0.Add(time.Duration(i) * 40 * time.Millisecond)}
+				hdr := Header{Source: "s", Frame: uint64(i), CaptureTS: At(t0.Add(time.Duration(i) * 40 * time.Millisecond))}
 				switch e := tr.Update(hdr, anoms, best).(type) {
 				case nil:
 					got += "-"

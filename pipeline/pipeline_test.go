@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -106,7 +107,7 @@ func TestEmergencyRaiseClear(t *testing.T) {
 			if len(e.Anomalies) != 1 || e.Rejected != 1 || e.Anomalies[0].PFP != 0.1 {
 				t.Errorf("anomalies event %+v", e)
 			}
-			if e.EmitTS.Before(e.CaptureTS) {
+			if e.EmitTS.Before(e.CaptureTS.Time) {
 				t.Errorf("emit %v before capture %v", e.EmitTS, e.CaptureTS)
 			}
 		}
@@ -373,5 +374,42 @@ func TestLiveSourceErrorWithoutRetryEnds(t *testing.T) {
 	}
 	if sum.Frames+sum.Dropped != 2 || len(sum.SourceErrors) != 1 || !slices.Contains(states2, "lost") || strings.Count(strings.Join(states2, ","), "opened") != 1 {
 		t.Errorf("frames %d + dropped %d, source errors %v, states %v", sum.Frames, sum.Dropped, sum.SourceErrors, states2)
+	}
+}
+
+// nanClf is a classifier whose input broke: every probability is NaN.
+type nanClf struct{}
+
+func (nanClf) PredictBatch(x []float64, n int, out []float64) {
+	for i := range out[:n] {
+		out[i] = math.NaN()
+	}
+}
+func (nanClf) Threshold() float64 { return 0.5 }
+
+// TestNaNProbabilityKeepsAndReports: a NaN P(false positive) keeps the component (safety) and
+// its anomalies event still goes out (JSON has no NaN), with p_fp 0.
+func TestNaNProbabilityKeepsAndReports(t *testing.T) {
+	rec := &recordSink{}
+	sum, err := runWith(t, context.Background(), Config{
+		Sources: []Source{&fakeSource{id: "s", n: 3, w: 8, h: 8}}, Segmenter: &fakeSeg{failAt: -1},
+		Analyzer: fakeAnalyzer{}, Classifier: nanClf{}, Sinks: []Sink{rec},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	n := 0
+	for _, l := range rec.lines {
+		if strings.Contains(l, `"type":"anomalies"`) {
+			n++
+			if !strings.Contains(l, `"p_fp":0,`) {
+				t.Errorf("line %s", l)
+			}
+		}
+	}
+	if sum.Kept != 3 || sum.Rejected != 0 || n != 3 || len(sum.SinkErrors) != 0 {
+		t.Errorf("kept %d rejected %d, %d anomalies lines, sink errors %v", sum.Kept, sum.Rejected, n, sum.SinkErrors)
 	}
 }

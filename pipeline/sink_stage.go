@@ -146,7 +146,7 @@ func (p *run) recycle(f *frame.Frame) {
 
 // emit stamps the emit time, marshals e once and hands it to every sink.
 func (p *run) emit(sinks []Sink, e event.Event) {
-	e.Head().EmitTS = time.Now()
+	e.Head().EmitTS = event.At(time.Now())
 	line, err := event.Marshal(e)
 	if err != nil { // only a NaN can do this; keep going without the event
 		p.log.Error("event not encodable", "type", e.Head().Type, "err", err)
@@ -199,7 +199,7 @@ func (p *run) stats(fps float64) event.Event {
 	frames, errs := p.sum.Frames, p.sum.FrameErrors
 	p.mu.Unlock()
 	return &event.Stats{
-		Header: event.Header{Type: event.TypeStats, Source: "all", Frame: frames, CaptureTS: now, EmitTS: now},
+		Header: event.Header{Type: event.TypeStats, Source: "all", Frame: frames, CaptureTS: event.At(now), EmitTS: event.At(now)},
 		Stages: p.m.Quantiles(), FPS: fps, Frames: frames, Dropped: p.dropped.Load(), Errors: errs, Provider: p.cfg.Provider,
 	}
 }

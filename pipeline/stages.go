@@ -223,9 +223,14 @@ func (p *run) decideStage(ctx context.Context, in <-chan *Result, out chan<- *Re
 			r.Anomalies, r.Kept = make([]event.Anomaly, n), make([]bool, n)
 			var kept []event.Anomaly
 			for i, c := range a.Components {
-				r.Anomalies[i] = toFrame(c, i+1, probs[i], r.ScaleX, r.ScaleY)
-				// NaN probability (broken classifier input) keeps the component: err on the side of safety.
-				r.Kept[i] = p.cfg.Classifier == nil || !(probs[i] > p.cfg.Classifier.Threshold())
+				pfp := probs[i]
+				if math.IsNaN(pfp) {
+					// A broken classifier input keeps the component (err on the side of safety) and
+					// reports it as not a false positive: JSON has no NaN, the event must still go out.
+					pfp = 0
+				}
+				r.Anomalies[i] = toFrame(c, i+1, pfp, r.ScaleX, r.ScaleY)
+				r.Kept[i] = p.cfg.Classifier == nil || !(pfp > p.cfg.Classifier.Threshold())
 				if r.Kept[i] {
 					kept = append(kept, r.Anomalies[i])
 				} else {
@@ -233,7 +238,7 @@ func (p *run) decideStage(ctx context.Context, in <-chan *Result, out chan<- *Re
 				}
 			}
 			f := r.Frame
-			hdr := event.Header{Source: f.Source, Frame: f.Seq, CaptureTS: f.Captured}
+			hdr := event.Header{Source: f.Source, Frame: f.Seq, CaptureTS: event.At(f.Captured)}
 			if tr := p.cfg.Tracker; tr != nil {
 				for i := range r.Anomalies {
 					r.Anomalies[i].InCorridor = tr.Config().Corridor.ContainsAnomaly(r.Anomalies[i], f.W, f.H)

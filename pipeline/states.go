@@ -24,7 +24,7 @@ func (s *States) Report(source, state, detail string) {
 		return
 	}
 	now := time.Now()
-	e := &event.SourceState{Header: event.Header{Type: event.TypeSource, Source: source, CaptureTS: now, EmitTS: now}, State: state, Detail: detail}
+	e := &event.SourceState{Header: event.Header{Type: event.TypeSource, Source: source, CaptureTS: event.At(now), EmitTS: event.At(now)}, State: state, Detail: detail}
 	select {
 	case s.ch <- e:
 	default:

@@ -33,7 +33,10 @@ var errUsage = errors.New("usage")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // the first Ctrl-C stops gracefully (outputs finalized); a second one kills at once
+	}()
 	os.Exit(dispatch(ctx, os.Args[1:]))
 }
 

@@ -184,8 +184,29 @@ func cmdRun(ctx context.Context, args []string) error {
 		os.Remove(outs.dir) // only if still empty: a run that failed at set-up leaves no folder behind
 	}
 	printSummary(os.Stderr, c, sum, outs)
+	if err == nil {
+		err = runFailure(sum)
+	}
 	return err
 }
+
+// runFailure turns a run that finished but did not do its job into a non-zero exit, so rigs and
+// scripts notice: an output that failed (its file is still closed, the rest kept), or sources
+// that all failed before delivering a frame.
+func runFailure(s pipeline.Summary) error {
+	switch {
+	case len(s.SinkErrors) > 0:
+		return fmt.Errorf("%w: %s", errOutputFailed, strings.Join(s.SinkErrors, "; "))
+	case s.Frames == 0 && len(s.SourceErrors) > 0:
+		return fmt.Errorf("%w: %s", errNoFrames, strings.Join(s.SourceErrors, "; "))
+	}
+	return nil
+}
+
+var (
+	errOutputFailed = errors.New("an output failed during the run (the others were kept)")
+	errNoFrames     = errors.New("no frame was processed: every source failed")
+)
 
 // outputs is where a run wrote its results, for the summary.
 type outputs struct {
@@ -264,7 +285,9 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 		sinks = append(sinks, cs)
 	}
 	if c.Stdout {
-		sinks = append(sinks, pipeline.NewJSONLSink("stdout", stdout, nil))
+		// stdout is a live edge: a reader that stops reading loses lines, it does not stall the run.
+		lw := pipeline.NewLiveWriter(stdout, 1024)
+		sinks = append(sinks, pipeline.NewJSONLSink("stdout", lw, lw))
 	}
 	if c.Webhook != "" {
 		sinks = append(sinks, pipeline.NewWebhookSink(c.Webhook, 256, 2*time.Second, log))

@@ -513,3 +513,20 @@ func TestROIMask(t *testing.T) {
 		t.Error("mask for another size has the wrong length")
 	}
 }
+
+// TestRunFailure: a run whose outputs or sources all failed exits non-zero; a normal one does not.
+func TestRunFailure(t *testing.T) {
+	for _, tc := range []struct {
+		s    pipeline.Summary
+		want error
+	}{
+		{pipeline.Summary{Frames: 10}, nil},
+		{pipeline.Summary{Frames: 10, SourceErrors: []string{"cam2: lost"}}, nil},
+		{pipeline.Summary{Frames: 0, SourceErrors: []string{"rtsp: refused"}}, errNoFrames},
+		{pipeline.Summary{Frames: 10, SinkErrors: []string{"events: disk full"}}, errOutputFailed},
+	} {
+		if err := runFailure(tc.s); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+			t.Errorf("%+v: %v, want %v", tc.s, err, tc.want)
+		}
+	}
+}

@@ -22,10 +22,11 @@ import (
 	"metaood/render"
 )
 
-// The viewer test's drive: seed 77 at 512×256 raises its emergency around frame 75 (2.5 s at
-// 30 fps) with the default tracker; the emergency lasts until about frame 125.
+// The viewer test's drive: seed 12 at 512×256 raises its emergency at frame 154 (5 s at 30 fps,
+// after the viewers have connected) with the default tracker, and clears it at frame 205 (in a
+// replay; in real time the dropped frames shift both by a few frames).
 const (
-	viewerSource       = "synth:seed=77,frames=0,size=512x256"
+	viewerSource       = "synth:seed=12,frames=0,size=512x256"
 	viewerW, viewerH   = 512, 256
 	viewerToken        = "e2e-token"
 	viewerScreenshotAs = "viewer_emergency.png"
@@ -80,14 +81,17 @@ func TestViewerE2E(t *testing.T) {
 	}
 
 	if evidence != "" {
-		for i, tab := range tabs {
-			st := browsertest.WaitPage(t, tab, "emergency banner shown", func(st browsertest.PageState) bool { return st.Emergency })
-			t.Logf("tab %d: emergency banner after %d frames decoded, events %v", i, st.FramesDecoded, st.Types)
-		}
-		time.Sleep(time.Second) // let the stats tables and the overlay catch up
+		// The banner shows for under 2 s: screenshot it at once, then check it was still up.
+		st := browsertest.WaitPage(t, tabs[0], "emergency banner shown", func(st browsertest.PageState) bool { return st.Emergency })
+		time.Sleep(300 * time.Millisecond) // let the overlay and the stats table catch up
 		p := filepath.Join(evidence, viewerScreenshotAs)
 		browsertest.Screenshot(t, tabs[0], p)
-		t.Logf("screenshot during the emergency: %s", p)
+		if after, err := browsertest.State(tabs[0]); err != nil || !after.Emergency {
+			t.Errorf("the emergency banner cleared while the screenshot %s was taken (state %+v, %v): rerun", p, after, err)
+		}
+		t.Logf("tab 0: emergency banner with %d frames decoded, events %v; screenshot %s", st.FramesDecoded, st.Types, p)
+		st = browsertest.WaitPage(t, tabs[1], "emergency event received", func(st browsertest.PageState) bool { return st.Types["emergency"] > 0 })
+		t.Logf("tab 1: emergency event received, events %v", st.Types)
 	}
 
 	stop() // Ctrl-C, viewers still connected

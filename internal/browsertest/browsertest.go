@@ -89,9 +89,24 @@ func InNetns(tb testing.TB) bool {
 	return false
 }
 
-// reportChildMetrics copies the "<value> <unit>" pairs of the child's benchmark line (units ending
-// in -ms or named frames) to the parent, so `go test -bench` shows them.
+// reportChildMetrics copies the child's benchmark metrics (childMetrics) to the parent, so
+// `go test -bench` shows them.
 func reportChildMetrics(b *testing.B, out string) {
+	for _, m := range childMetrics(out) {
+		b.ReportMetric(m.value, m.unit)
+	}
+}
+
+// metric is one "<value> <unit>" pair of a benchmark line.
+type metric struct {
+	value float64
+	unit  string
+}
+
+// childMetrics returns the "<value> <unit>" pairs of the benchmark lines (those with ns/op) in
+// out whose unit ends in -ms or is frames, in order.
+func childMetrics(out string) []metric {
+	var ms []metric
 	for _, line := range strings.Split(out, "\n") {
 		if !strings.Contains(line, "ns/op") {
 			continue
@@ -101,11 +116,12 @@ func reportChildMetrics(b *testing.B, out string) {
 			if strings.HasSuffix(f[i], "-ms") || f[i] == "frames" {
 				var v float64
 				if _, err := fmt.Sscan(f[i-1], &v); err == nil {
-					b.ReportMetric(v, f[i])
+					ms = append(ms, metric{v, f[i]})
 				}
 			}
 		}
 	}
+	return ms
 }
 
 // SetupNetns brings lo up and adds the veth pair with 127.0.0.2/32 (see ../shared/docs/FINDINGS.md).
