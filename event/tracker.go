@@ -2,6 +2,7 @@ package event
 
 import (
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -36,9 +37,11 @@ func (c TrackerConfig) Validate() error {
 
 // Tracker raises and clears emergencies per source. Hysteresis: an emergency is raised when K of the
 // last N frames had a qualifying anomaly, and cleared only once K consecutive frames had none, so one
-// missed detection does not end it. Not safe for concurrent use; the pipeline calls it from one stage.
+// missed detection does not end it. Safe for concurrent use: the pipeline updates it from the
+// classifier stage and ends sources from the sink stage.
 type Tracker struct {
 	cfg     TrackerConfig
+	mu      sync.Mutex
 	sources map[string]*trackState
 }
 
@@ -79,6 +82,8 @@ func (t *Tracker) Mark(anoms []Anomaly, w, h int) int {
 // returns an Emergency or Clear event when the state changes, else nil. hdr gives source, frame and
 // capture time; its Type and EmitTS are filled in here.
 func (t *Tracker) Update(hdr Header, anoms []Anomaly, best int) Event {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	st := t.sources[hdr.Source]
 	if st == nil {
 		st = &trackState{}
@@ -117,8 +122,25 @@ func (t *Tracker) Update(hdr Header, anoms []Anomaly, best int) Event {
 
 // Active reports whether source is in an emergency.
 func (t *Tracker) Active(source string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	st := t.sources[source]
 	return st != nil && st.active
+}
+
+// End forgets a source whose stream ended or was lost. If it was in an emergency, the Clear
+// event that closes it is returned (hdr: the source event's header), so an emergency never
+// stays open in the events without a source to clear it.
+func (t *Tracker) End(hdr Header) Event {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.sources[hdr.Source]
+	delete(t.sources, hdr.Source)
+	if st == nil || !st.active {
+		return nil
+	}
+	hdr.Type, hdr.EmitTS = TypeClear, At(time.Now())
+	return &Clear{Header: hdr, SinceFrame: st.since, DurationMS: float64(hdr.CaptureTS.Sub(st.sinceTS)) / float64(time.Millisecond)}
 }
 
 func popcount(x uint64) int {

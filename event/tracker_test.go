@@ -125,3 +125,24 @@ func TestTrackerConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackerEnd: ending an active source clears it; ending an idle or unknown one says nothing.
+func TestTrackerEnd(t *testing.T) {
+	tr, err := NewTracker(TrackerConfig{Corridor: DefaultCorridor(), MinArea: 1, K: 1, N: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := []Anomaly{{Area: 10, Centroid: [2]float64{50, 90}}}
+	if e := tr.Update(Header{Source: "s", Frame: 3}, a, tr.Mark(a, 100, 100)); e == nil || e.Head().Type != TypeEmergency {
+		t.Fatalf("no emergency: %v", e)
+	}
+	if e := tr.End(Header{Source: "s", Frame: 4}); e == nil || e.Head().Type != TypeClear || e.(*Clear).SinceFrame != 3 {
+		t.Fatalf("end of an active source: %v", e)
+	}
+	if e := tr.End(Header{Source: "s"}); e != nil || tr.Active("s") {
+		t.Fatalf("second end: %v", e)
+	}
+	if e := tr.End(Header{Source: "never"}); e != nil {
+		t.Fatalf("unknown source: %v", e)
+	}
+}

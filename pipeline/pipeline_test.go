@@ -413,3 +413,43 @@ func TestNaNProbabilityKeepsAndReports(t *testing.T) {
 		t.Errorf("kept %d rejected %d, %d anomalies lines, sink errors %v", sum.Kept, sum.Rejected, n, sum.SinkErrors)
 	}
 }
+
+// TestEmergencyClearedWhenSourceEnds: a source that ends during an emergency gets its clear
+// event just before its "ended" event, so no emergency stays open in the events.
+func TestEmergencyClearedWhenSourceEnds(t *testing.T) {
+	anoms := map[uint64]bool{}
+	for i := uint64(4); i < 10; i++ {
+		anoms[i] = true
+	}
+	tr, err := event.NewTracker(event.DefaultTrackerConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordSink{}
+	if _, err := runWith(t, context.Background(), Config{
+		Sources: []Source{&fakeSource{id: "cam", n: 10, w: 200, h: 100}}, Analyzer: fakeAnalyzer{anoms: anoms},
+		Classifier: fakeClf{}, Tracker: tr, Sinks: []Sink{rec},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var seq []string
+	for _, e := range rec.events {
+		switch e := e.(type) {
+		case *event.Emergency:
+			seq = append(seq, "E")
+		case *event.Clear:
+			seq = append(seq, "C")
+			if e.SinceFrame != 4 {
+				t.Errorf("clear %+v", e)
+			}
+		case *event.SourceState:
+			seq = append(seq, e.State)
+		}
+	}
+	if got := strings.Join(seq, ","); got != "opened,E,C,ended" {
+		t.Errorf("events %s, want opened,E,C,ended", got)
+	}
+	if tr.Active("cam") {
+		t.Error("tracker still active after the source ended")
+	}
+}

@@ -48,6 +48,11 @@ func (p *run) sinkStage(ctx context.Context, in <-chan *Result, queues map[strin
 		kept := held[:0]
 		for _, c := range held {
 			if delivered[c.e.Source] >= c.after {
+				if tr := p.cfg.Tracker; tr != nil && (c.e.State == event.StateEnded || c.e.State == event.StateLost) {
+					if cl := tr.End(c.e.Header); cl != nil {
+						p.emit(sinks, cl) // the emergency ends with its source
+					}
+				}
 				p.emit(sinks, c.e)
 			} else {
 				kept = append(kept, c)
