@@ -112,10 +112,7 @@ func (s *Sink) write(src string, w, h int) error {
 		s.videos[src] = v
 		s.order = append(s.order, src)
 	}
-	if v.w != w || v.h != h { // a source changed size mid-run: scale into the video's size
-		return errorf(ErrVideo, "%s: source %s changed size to %dx%d", v.path, src, w, h)
-	}
-	return v.Write(s.buf, w, h)
+	return v.Write(s.buf, w, h) // a source that changed size mid-run is scaled into its video's size
 }
 
 // Event implements pipeline.Sink: events go to the live viewer's data channel.

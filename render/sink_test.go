@@ -71,14 +71,26 @@ func TestSinkVideosPerSourceAndEvidence(t *testing.T) {
 	}
 }
 
-func TestSinkSizeChangeIsAnError(t *testing.T) {
-	s := NewSink(SinkOptions{Dir: t.TempDir(), Video: "v.avi"})
-	defer s.Close()
-	if err := s.Frame(result("a", 0, 64, 32, false)); err != nil {
+// TestSinkSizeChangeIsScaled: a source whose size changes mid-run (an image folder of mixed
+// sizes) keeps its video, scaled into the first size, and the viewer still gets every frame.
+func TestSinkSizeChangeIsScaled(t *testing.T) {
+	dir := t.TempDir()
+	published := 0
+	s := NewSink(SinkOptions{Dir: dir, Video: "v.avi",
+		PublishFrame: func(string, uint64, time.Time, int, int, []byte) { published++ }})
+	for i, size := range [][2]int{{64, 32}, {32, 16}, {80, 48}} {
+		if err := s.Frame(result("a", uint64(i), size[0], size[1], false)); err != nil {
+			t.Fatalf("frame %d at %dx%d: %v", i, size[0], size[1], err)
+		}
+	}
+	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Frame(result("a", 1, 32, 16, false)); !errors.Is(err, ErrVideo) {
-		t.Errorf("size change: %v", err)
+	if n, w, h, err := ReadVideoInfo(filepath.Join(dir, "v.avi")); err != nil || n != 3 || w != 64 || h != 32 {
+		t.Errorf("video: %d frames %dx%d (%v), want 3 at 64x32", n, w, h, err)
+	}
+	if published != 3 {
+		t.Errorf("viewer got %d frames, want 3", published)
 	}
 }
 

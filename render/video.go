@@ -1,6 +1,7 @@
 package render
 
 import (
+	"image"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,17 +49,25 @@ func CreateVideo(path string, fps float64, w, h int) (*VideoWriter, error) {
 	return &VideoWriter{path: path, w: w, h: h, vw: vw}, nil
 }
 
-// Write appends one BGR frame of the writer's size.
+// Write appends one BGR frame. A frame of another size (a source whose size changed mid-run,
+// e.g. an image folder of mixed sizes) is scaled into the video's size: a video has one size.
 func (v *VideoWriter) Write(bgr []byte, w, h int) error {
-	if w != v.w || h != v.h || len(bgr) != 3*w*h {
-		return errorf(ErrVideo, "%s: frame %dx%d (%d bytes) in a %dx%d video", v.path, w, h, len(bgr), v.w, v.h)
+	if w <= 0 || h <= 0 || len(bgr) != 3*w*h {
+		return errorf(ErrVideo, "%s: frame %dx%d with %d bytes", v.path, w, h, len(bgr))
 	}
 	m, err := gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC3, bgr)
 	if err != nil {
 		return errorf(ErrVideo, "%s: %v", v.path, err)
 	}
 	defer m.Close()
-	if err := v.vw.Write(m); err != nil {
+	out := m
+	if w != v.w || h != v.h {
+		scaled := gocv.NewMat()
+		defer scaled.Close()
+		gocv.Resize(m, &scaled, image.Pt(v.w, v.h), 0, 0, gocv.InterpolationLinear)
+		out = scaled
+	}
+	if err := v.vw.Write(out); err != nil {
 		return errorf(ErrVideo, "%s: %v", v.path, err)
 	}
 	v.frames++

@@ -163,6 +163,7 @@ func (s *source) encodeLoop(ctx context.Context) {
 	}()
 	cfg := s.srv.cfg
 	defaultDur := time.Second / time.Duration(cfg.FPS)
+	var encW, encH int // the size enc was made for
 	for {
 		select {
 		case <-ctx.Done():
@@ -174,15 +175,14 @@ func (s *source) encodeLoop(ctx context.Context) {
 			continue
 		}
 		start := time.Now()
-		if enc != nil {
-			if y, _, _ := enc.Planes(); len(y) != cur.w*cur.h {
-				enc.Close() // the source changed size: start a new stream with a keyframe
-				enc = nil
-			}
+		if enc != nil && (encW != cur.w || encH != cur.h) {
+			enc.Close() // the source changed size (1024x512 → 512x1024 too): a new stream with a keyframe
+			enc = nil
 		}
 		if enc == nil {
 			var err error
 			enc, err = newEncoder(encoderSettings{W: cur.w, H: cur.h, FPS: cfg.FPS, BitrateKbps: cfg.BitrateKbps})
+			encW, encH = cur.w, cur.h
 			if err != nil {
 				failures++
 				if failures == 1 || failures%100 == 0 {
