@@ -57,17 +57,8 @@ func sampleDataset(ds Dataset, perImage int, seed uint64, workers int) (*samples
 			var rgb []float32
 			var idx []int
 			for k := range next {
-				ds.Image(k, &img)
 				var err error
-				if rgb, err = RGBFromBGR(img.BGR, img.W, img.H, rgb); err != nil {
-					errs[k] = fmt.Errorf("image %d: %w", k, err)
-					continue
-				}
-				if len(img.GT) != img.W*img.H {
-					errs[k] = fmt.Errorf("%w: image %d has %d labels for %dx%d pixels", ErrShape, k, len(img.GT), img.W, img.H)
-					continue
-				}
-				if err := ComputeFeatures(rgb, img.H, img.W, &f); err != nil {
+				if rgb, err = imageFeatures(ds, k, &img, rgb, &f); err != nil {
 					errs[k] = err
 					continue
 				}
@@ -114,4 +105,18 @@ func sampleDataset(ds Dataset, perImage int, seed uint64, workers int) (*samples
 	}
 	s.x, s.y = s.x[:out*NumFeatures], s.y[:out]
 	return s, nil
+}
+
+// imageFeatures loads image k of ds into img and computes its per-pixel features into f; rgb
+// is scratch space, returned for reuse.
+func imageFeatures(ds Dataset, k int, img *Image, rgb []float32, f *Features) ([]float32, error) {
+	ds.Image(k, img)
+	rgb, err := RGBFromBGR(img.BGR, img.W, img.H, rgb)
+	if err != nil {
+		return rgb, fmt.Errorf("image %d: %w", k, err)
+	}
+	if len(img.GT) != img.W*img.H {
+		return rgb, fmt.Errorf("%w: image %d has %d labels for %dx%d pixels", ErrShape, k, len(img.GT), img.W, img.H)
+	}
+	return rgb, ComputeFeatures(rgb, img.H, img.W, f)
 }

@@ -1,7 +1,6 @@
 package segmodel
 
 import (
-	"fmt"
 	"math"
 	"sync"
 )
@@ -49,17 +48,8 @@ func Evaluate(n *Net, ds Dataset, stride, workers int) (*EvalReport, error) {
 			out := make([]float32, Classes)
 			sc := n.newScratch()
 			for k := range next {
-				ds.Image(k, &img)
 				var err error
-				if rgb, err = RGBFromBGR(img.BGR, img.W, img.H, rgb); err != nil {
-					errs[k] = fmt.Errorf("image %d: %w", k, err)
-					continue
-				}
-				if len(img.GT) != img.W*img.H {
-					errs[k] = fmt.Errorf("%w: image %d has %d labels for %dx%d pixels", ErrShape, k, len(img.GT), img.W, img.H)
-					continue
-				}
-				if err := ComputeFeatures(rgb, img.H, img.W, &f); err != nil {
+				if rgb, err = imageFeatures(ds, k, &img, rgb, &f); err != nil {
 					errs[k] = err
 					continue
 				}
