@@ -444,6 +444,9 @@ func TestEmergencyClearedWhenSourceEnds(t *testing.T) {
 			}
 		case *event.SourceState:
 			seq = append(seq, e.State)
+			if e.State == event.StateEnded && e.Frame != 9 {
+				t.Errorf("ended event at frame %d, want 9 (the source's last frame)", e.Frame)
+			}
 		}
 	}
 	if got := strings.Join(seq, ","); got != "opened,E,C,ended" {

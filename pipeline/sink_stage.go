@@ -44,10 +44,12 @@ func (p *run) sinkStage(ctx context.Context, in <-chan *Result, queues map[strin
 	}
 	fpsStart, fpsCount, fps := time.Now(), 0, 0.0
 	delivered := map[string]uint64{}
+	lastSeq := map[string]uint64{} // a source event's frame: the last frame of its source delivered before it
 	release := func() {
 		kept := held[:0]
 		for _, c := range held {
 			if delivered[c.e.Source] >= c.after {
+				c.e.Frame = lastSeq[c.e.Source]
 				if tr := p.cfg.Tracker; tr != nil && (c.e.State == event.StateEnded || c.e.State == event.StateLost) {
 					if cl := tr.End(c.e.Header); cl != nil {
 						p.emit(sinks, cl) // the emergency ends with its source
@@ -75,6 +77,7 @@ func (p *run) sinkStage(ctx context.Context, in <-chan *Result, queues map[strin
 			r.FPS, r.Latency = fps, now.Sub(r.Frame.Captured)
 			p.deliver(sinks, r)
 			delivered[r.Frame.Source]++
+			lastSeq[r.Frame.Source] = r.Frame.Seq
 			release()
 		case c := <-p.ctrl:
 			held = append(held, c)

@@ -144,7 +144,7 @@ type ctrlMsg struct {
 
 func (p *run) sourceEvent(ctx context.Context, src, state, detail string, after uint64) {
 	now := time.Now()
-	e := &event.SourceState{Header: event.Header{Type: event.TypeSource, Source: src, Frame: after, CaptureTS: event.At(now), EmitTS: event.At(now)}, State: state, Detail: detail}
+	e := &event.SourceState{Header: event.Header{Type: event.TypeSource, Source: src, CaptureTS: event.At(now), EmitTS: event.At(now)}, State: state, Detail: detail}
 	select {
 	case p.ctrl <- ctrlMsg{e, after}:
 	case <-ctx.Done():
