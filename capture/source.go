@@ -173,13 +173,17 @@ func (e *emitter) emit(ctx context.Context, f *frame.Frame) bool {
 	}
 	if e.latest.Put(f) {
 		e.pending++
-		if now := time.Now(); now.Sub(e.lastLog) >= time.Second {
+		if now := time.Now(); now.Sub(e.lastLog) >= dropLogPeriod {
 			e.b.log.Warn("pipeline is too slow, discarding frames (newest frame wins)", "dropped", e.pending)
 			e.lastLog, e.pending = now, 0
 		}
 	}
 	return true
 }
+
+// dropLogPeriod spaces the drop warnings: a live source on a slow machine drops all the time,
+// and a line a second would bury everything else (the count is also a metric).
+const dropLogPeriod = 10 * time.Second
 
 // discard counts a captured frame that will not be delivered (shutdown) as a drop.
 func (e *emitter) discard(f *frame.Frame) {

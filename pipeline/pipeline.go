@@ -95,7 +95,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return Summary{}, err
 	}
 	p := &run{cfg: cfg, log: cfg.Log, m: cfg.Metrics, ctrl: make(chan ctrlMsg, 16), sinkDone: make(chan struct{}),
-		dropLog: everyN{period: time.Second}, inflight: make(chan struct{}, 2*cfg.Workers+4)}
+		dropLog: everyN{period: 10 * time.Second}, inflight: make(chan struct{}, 2*cfg.Workers+4)}
 	p.sum.PerSource = map[string]uint64{}
 	if cfg.Provider != "" {
 		p.m.SetProvider(cfg.Provider)
