@@ -89,6 +89,10 @@ func (c *counters) up(on bool) {
 	}
 }
 
+// DroppedFrames is the number of frames dropped inside the source's own live queue (the
+// pipeline adds them to its own drop counts: pipeline.DropCounter).
+func (c *counters) DroppedFrames() uint64 { return c.dropped.Load() }
+
 // Stats returns the counters so far.
 func (c *counters) Stats() Stats {
 	return Stats{Frames: c.frames.Load(), Dropped: c.dropped.Load(), Reconnects: c.reconnects.Load(), Errors: c.errors.Load()}

@@ -67,6 +67,10 @@ func TestSynthRealtimeDropsWhenBehind(t *testing.T) {
 	if st.Dropped == 0 || uint64(len(seqs))+st.Dropped != 12 || st.Frames != 12 {
 		t.Errorf("delivered %v, stats %+v; want drops and delivered+dropped = 12", seqs, st)
 	}
+	// The pipeline counts these drops through pipeline.DropCounter.
+	if dc, ok := src.(interface{ DroppedFrames() uint64 }); !ok || dc.DroppedFrames() != st.Dropped {
+		t.Errorf("source does not report its %d drops as DroppedFrames", st.Dropped)
+	}
 	if !slices.IsSorted(seqs) || seqs[len(seqs)-1] != 11 {
 		t.Errorf("seqs %v: want increasing, ending with the newest (11)", seqs)
 	}

@@ -151,7 +151,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.sum
-	s.Dropped = p.dropped.Load()
+	s.Dropped = p.droppedTotal()
 	s.Elapsed = time.Since(start)
 	if s.Elapsed > 0 {
 		s.FPS = float64(s.Frames) / s.Elapsed.Seconds()
@@ -201,6 +201,18 @@ func (c *Config) check() error {
 		c.StatsEvery = time.Second
 	}
 	return nil
+}
+
+// droppedTotal is the frames dropped at the live edges: the pipeline's own drops and those inside
+// sources that count their own (DropCounter).
+func (p *run) droppedTotal() uint64 {
+	n := p.dropped.Load()
+	for _, s := range p.cfg.Sources {
+		if d, ok := s.(DropCounter); ok {
+			n += d.DroppedFrames()
+		}
+	}
+	return n
 }
 
 func (p *run) addSourceError(s string) {

@@ -456,3 +456,21 @@ func TestEmergencyClearedWhenSourceEnds(t *testing.T) {
 		t.Error("tracker still active after the source ended")
 	}
 }
+
+// droppingSource is a fake source that also dropped frames inside its own live queue.
+type droppingSource struct{ fakeSource }
+
+func (droppingSource) DroppedFrames() uint64 { return 7 }
+
+// TestSourceDropsCounted: drops inside a source (DropCounter) count in the summary.
+func TestSourceDropsCounted(t *testing.T) {
+	sum, err := runWith(t, context.Background(), Config{
+		Sources: []Source{&droppingSource{fakeSource{id: "s", n: 3, w: 8, h: 8}}}, Sinks: []Sink{&recordSink{}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Frames != 3 || sum.Dropped != 7 {
+		t.Errorf("frames %d dropped %d, want 3 and 7", sum.Frames, sum.Dropped)
+	}
+}

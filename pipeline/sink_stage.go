@@ -208,6 +208,6 @@ func (p *run) stats(fps float64) event.Event {
 	p.mu.Unlock()
 	return &event.Stats{
 		Header: event.Header{Type: event.TypeStats, Source: "all", Frame: frames, CaptureTS: event.At(now), EmitTS: event.At(now)},
-		Stages: p.m.Quantiles(), FPS: fps, Frames: frames, Dropped: p.dropped.Load(), Errors: errs, Provider: p.cfg.Provider,
+		Stages: p.m.Quantiles(), FPS: fps, Frames: frames, Dropped: p.droppedTotal(), Errors: errs, Provider: p.cfg.Provider,
 	}
 }

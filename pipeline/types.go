@@ -25,6 +25,12 @@ type Source interface {
 	Run(ctx context.Context, out chan<- *frame.Frame) error
 }
 
+// DropCounter is a Source that drops frames itself (a live queue inside the capture layer): its
+// drops count with the pipeline's own in the stats events and the summary.
+type DropCounter interface {
+	DroppedFrames() uint64
+}
+
 // EarlyEnder is a Source that can tell, once Run has returned, why its stream ended before its
 // end (a truncated or corrupt file: "ended after 7 of 221 frames"); "" when it ended normally.
 type EarlyEnder interface {

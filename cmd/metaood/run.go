@@ -367,11 +367,6 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 		Sinks: sinks, Batch: c.Batch, Workers: c.Workers, WorkerNice: c.WorkerNice, MaxFrames: c.Frames, Provider: eng.Provider(),
 		Metrics: metrics, Log: log, States: states, Recycle: capture.Recycle,
 	})
-	for _, s := range srcs { // drops inside capture's own live queue count too
-		if st, ok := s.(capture.StatsSource); ok {
-			sum.Dropped += st.Stats().Dropped
-		}
-	}
 	outs.videos = rs.Videos()
 	outs.evidence, _ = rs.Evidence()
 	outs.early = sum.EarlyEnds
