@@ -276,8 +276,27 @@ func TestWebhookDropsWhenFull(t *testing.T) {
 		t.Errorf("dropped %d of 10 with a queue of 2, want ≥ 7", d)
 	}
 	close(release)
-	wh.Close()
+	if err := wh.Close(); !errors.Is(err, ErrSink) || !strings.Contains(err.Error(), "dropped by a full queue") {
+		t.Errorf("Close after drops: %v, want an ErrSink counting them", err)
+	}
 	srv.CloseClientConnections()
+}
+
+// TestWebhookFailuresReported: POSTs the receiver refuses are counted and reported by Close
+// with the last error; a webhook that delivered everything closes cleanly (TestWebhookReceivesEvents).
+func TestWebhookFailuresReported(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "nope", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	wh := NewWebhookSink(srv.URL, 8, time.Second, nil)
+	for range 3 {
+		wh.Event(nil, []byte(`{"type":"x"}`))
+	}
+	err := wh.Close()
+	if !errors.Is(err, ErrSink) || !strings.Contains(err.Error(), "3 of 3 events not delivered (3 failed") || !strings.Contains(err.Error(), "503") {
+		t.Errorf("Close: %v", err)
+	}
 }
 
 func TestJSONLAndCSV(t *testing.T) {
@@ -460,7 +479,7 @@ func TestEmergencyClearedWhenSourceEnds(t *testing.T) {
 // droppingSource is a fake source that also dropped frames inside its own live queue.
 type droppingSource struct{ fakeSource }
 
-func (droppingSource) DroppedFrames() uint64 { return 7 }
+func (*droppingSource) DroppedFrames() uint64 { return 7 }
 
 // TestSourceDropsCounted: drops inside a source (DropCounter) count in the summary.
 func TestSourceDropsCounted(t *testing.T) {

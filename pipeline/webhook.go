@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -27,6 +28,7 @@ type WebhookSink struct {
 	Dropped atomic.Uint64 // events dropped because the queue was full
 	Failed  atomic.Uint64 // POSTs that failed or got a non-2xx answer
 	Sent    atomic.Uint64 // POSTs answered 2xx
+	lastErr atomic.Pointer[string]
 }
 
 // NewWebhookSink starts the sender. queue is the bound (default 64); timeout is per POST (default 2 s).
@@ -51,6 +53,8 @@ func (w *WebhookSink) loop() {
 	for body := range w.q {
 		if err := w.post(body); err != nil {
 			w.Failed.Add(1)
+			msg := err.Error()
+			w.lastErr.Store(&msg)
 			if warn.Allow() {
 				w.log.Warn("webhook POST failed", "url", w.url, "err", err, "failed_total", w.Failed.Load())
 			}
@@ -70,6 +74,7 @@ func (w *WebhookSink) post(body []byte) error {
 	if err != nil {
 		return err
 	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // read it: the connection can then be reused
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("status %s", resp.Status)
@@ -94,11 +99,22 @@ func (w *WebhookSink) Event(_ event.Event, line []byte) error {
 const closeWait = 3 * time.Second
 
 // Close stops accepting events and sends the queued ones for up to 3 s; the rest are abandoned.
+// Events that did not reach the receiver make it return an error (the run's summary lists it),
+// so a rig that logs elsewhere learns that its log has holes.
 func (w *WebhookSink) Close() error {
 	w.once.Do(func() { close(w.q) })
 	t := time.AfterFunc(closeWait, w.cancel)
 	w.wg.Wait()
 	t.Stop()
 	w.cancel()
-	return nil
+	failed, dropped := w.Failed.Load(), w.Dropped.Load()
+	if failed+dropped == 0 {
+		return nil
+	}
+	last := ""
+	if e := w.lastErr.Load(); e != nil {
+		last = "; last error: " + *e
+	}
+	return fmt.Errorf("%w: webhook %s: %d of %d events not delivered (%d failed, %d dropped by a full queue)%s",
+		ErrSink, w.url, failed+dropped, failed+dropped+w.Sent.Load(), failed, dropped, last)
 }
