@@ -36,30 +36,31 @@ type Run struct {
 	TRTCache   string   `yaml:"trt_cache"`  // --trt-cache: TensorRT engine cache folder; "" = none
 	TRTFP16    bool     `yaml:"trt_fp16"`   // --trt-fp16: let TensorRT build fp16 engines
 	// AllowFallback (--allow-fallback) runs on the CPU, with a warning, when the GPU provider cannot start.
-	AllowFallback bool   `yaml:"allow_fallback"`
-	Threads       int    `yaml:"threads"`     // --threads: ONNX Runtime intra-op threads; 0 = all cores
-	Realtime      bool   `yaml:"realtime"`    // --realtime (else replay as fast as possible)
-	Frames        int    `yaml:"frames"`      // --frames
-	Out           string `yaml:"out"`         // --out; "" = ./out/run-<timestamp>
-	Video         string `yaml:"video"`       // --video file name in Out; "" = no video (--no-video)
-	Events        string `yaml:"events"`      // --events
-	CSV           string `yaml:"csv"`         // --csv; "" = none
-	Stdout        bool   `yaml:"stdout"`      // --stdout: events on stdout too
-	Webhook       string `yaml:"webhook"`     // --webhook URL
-	WebRTC        string `yaml:"webrtc"`      // --webrtc ADDR; "" = off
-	Token         string `yaml:"token"`       // --token
-	Bitrate       int    `yaml:"bitrate"`     // --bitrate: VP8 target per source, kbps
-	MaxViewers    int    `yaml:"max_viewers"` // --max-viewers: simultaneous viewers over all sources
-	Public        bool   `yaml:"public"`      // --public: allow a non-loopback --webrtc address
-	Metrics       string `yaml:"metrics"`     // --metrics ADDR; "" = off
-	Corridor      string `yaml:"corridor"`    // --corridor
-	ROI           string `yaml:"roi"`         // --roi: region of interest polygon; "" = the whole frame
-	WorkerNice    int    `yaml:"worker_nice"` // --worker-nice: postproc workers' nice value (Linux); 0 = unchanged
-	EmergArea     int    `yaml:"emergency_area"`
-	EmergK        int    `yaml:"emergency_k"`
-	EmergN        int    `yaml:"emergency_n"`
-	Evidence      int    `yaml:"evidence"`  // --evidence N: save every Nth annotated frame as PNG; 0 = none
-	LogLevel      string `yaml:"log_level"` // --log-level
+	AllowFallback bool    `yaml:"allow_fallback"`
+	Threads       int     `yaml:"threads"`              // --threads: ONNX Runtime intra-op threads; 0 = all cores
+	Realtime      bool    `yaml:"realtime"`             // --realtime (else replay as fast as possible)
+	Frames        int     `yaml:"frames"`               // --frames
+	Out           string  `yaml:"out"`                  // --out; "" = ./out/run-<timestamp>
+	Video         string  `yaml:"video"`                // --video file name in Out; "" = no video (--no-video)
+	Events        string  `yaml:"events"`               // --events
+	CSV           string  `yaml:"csv"`                  // --csv; "" = none
+	Stdout        bool    `yaml:"stdout"`               // --stdout: events on stdout too
+	Webhook       string  `yaml:"webhook"`              // --webhook URL
+	WebRTC        string  `yaml:"webrtc"`               // --webrtc ADDR; "" = off
+	Token         string  `yaml:"token"`                // --token
+	Bitrate       int     `yaml:"bitrate"`              // --bitrate: VP8 target per source, kbps
+	MaxViewers    int     `yaml:"max_viewers"`          // --max-viewers: simultaneous viewers over all sources
+	Public        bool    `yaml:"public"`               // --public: allow a non-loopback --webrtc address
+	Metrics       string  `yaml:"metrics"`              // --metrics ADDR; "" = off
+	Corridor      string  `yaml:"corridor"`             // --corridor
+	ROI           string  `yaml:"roi"`                  // --roi: region of interest polygon; "" = the whole frame
+	ClfThreshold  float64 `yaml:"classifier_threshold"` // --classifier-threshold: remove when P(FP) > this; 0 = the file's
+	WorkerNice    int     `yaml:"worker_nice"`          // --worker-nice: postproc workers' nice value (Linux); 0 = unchanged
+	EmergArea     int     `yaml:"emergency_area"`
+	EmergK        int     `yaml:"emergency_k"`
+	EmergN        int     `yaml:"emergency_n"`
+	Evidence      int     `yaml:"evidence"`  // --evidence N: save every Nth annotated frame as PNG; 0 = none
+	LogLevel      string  `yaml:"log_level"` // --log-level
 }
 
 // Default returns the built-in defaults: the synthetic drive through the tiny model.
@@ -121,6 +122,8 @@ func (c Run) Validate() error {
 		return bad("batch", "%d; want 1..64", c.Batch)
 	case c.Workers < 0:
 		return bad("workers", "%d is negative", c.Workers)
+	case math.IsNaN(c.ClfThreshold) || c.ClfThreshold < 0 || c.ClfThreshold >= 1:
+		return bad("classifier_threshold", "%v; want a probability in (0, 1), or 0 for the classifier file's own (usually 0.5)", c.ClfThreshold)
 	case c.WorkerNice < 0 || c.WorkerNice > 19:
 		return bad("worker_nice", "%d; want 0 (unchanged) to 19", c.WorkerNice)
 	case !oneOf(c.Provider, providers):

@@ -119,7 +119,7 @@ func runBench(ctx context.Context, c config.Run, o benchOptions) (benchResult, e
 	}
 	defer eng.Close()
 	res.Provider = eng.Provider()
-	clf, err := loadClassifier(c.Classifier, eng.Classes())
+	clf, err := loadClassifier(c.Classifier, eng.Classes(), c.ClfThreshold)
 	if err != nil {
 		return res, err
 	}

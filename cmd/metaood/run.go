@@ -56,6 +56,7 @@ func runFlags(c *config.Run, fs *pflag.FlagSet) (cfgFile *string, noVideo, repla
 	fs.StringVar(&c.ROI, "roi", c.ROI, "region of interest polygon \"x,y;x,y;…\" in fractions of the frame; pixels outside are never anomalies (e.g. the ego hood); default: the whole frame")
 	fs.Float64Var(&c.Threshold, "threshold", c.Threshold, "normalized-entropy threshold of the anomaly mask")
 	fs.StringVar(&c.Classifier, "classifier", c.Classifier, "meta classifier JSON (default: the built-in one)")
+	fs.Float64Var(&c.ClfThreshold, "classifier-threshold", c.ClfThreshold, "remove a component when its P(false positive) exceeds this (0 = the classifier file's, usually 0.5); lower keeps fewer false alarms, higher misses fewer anomalies")
 	fs.StringVar(&c.Out, "out", c.Out, "output folder (default ./out/run-<timestamp>)")
 	fs.StringVar(&c.Video, "video", c.Video, "annotated video file name in --out (.mp4, .avi, .mkv, .webm)")
 	noVideo = fs.Bool("no-video", false, "write no annotated video")
@@ -253,7 +254,7 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 		return pipeline.Summary{}, outs, err
 	}
 	defer eng.Close()
-	clf, err := loadClassifier(c.Classifier, eng.Classes())
+	clf, err := loadClassifier(c.Classifier, eng.Classes(), c.ClfThreshold)
 	if err != nil {
 		return pipeline.Summary{}, outs, err
 	}
@@ -438,7 +439,7 @@ func openEngine(c config.Run, m *pipeline.Metrics, log *slog.Logger) (pipeline.S
 
 // loadClassifier loads the meta classifier and checks its features against the metrics of
 // `classes` classes.
-func loadClassifier(path string, classes int) (*metaclf.Model, error) {
+func loadClassifier(path string, classes int, threshold float64) (pipeline.Classifier, error) {
 	m := metaclf.Default()
 	if path != "" {
 		var err error
@@ -451,8 +452,19 @@ func loadClassifier(path string, classes int) (*metaclf.Model, error) {
 	if err := m.Check(postproc.MetricNames(classes)); err != nil {
 		return nil, fmt.Errorf("%s does not fit a %d-class model: %w (train one with 'metaood calib train' or pass --classes)", path, classes, err)
 	}
+	if threshold > 0 {
+		return thresholdOverride{m, threshold}, nil
+	}
 	return m, nil
 }
+
+// thresholdOverride is a meta classifier with the decision threshold of --classifier-threshold.
+type thresholdOverride struct {
+	*metaclf.Model
+	thr float64
+}
+
+func (t thresholdOverride) Threshold() float64 { return t.thr }
 
 // engineSegmenter adapts infer.Engine to pipeline.Segmenter. A frame whose output is not finite
 // becomes a per-frame error instead of failing the run.

@@ -25,6 +25,7 @@ import (
 	"metaood/event"
 	"metaood/infer"
 	"metaood/internal/sharedtest"
+	"metaood/metaclf"
 	"metaood/pipeline"
 	"metaood/render"
 )
@@ -164,6 +165,8 @@ func TestParseRunFlags(t *testing.T) {
 		{[]string{"--roi", "0,0;1,0;1,0.8;0,0.8"}, func(c config.Run) bool { return c.ROI == "0,0;1,0;1,0.8;0,0.8" }, ""},
 		{[]string{"--roi", "0,0;2,0;1,1"}, nil, "--roi"},
 		{[]string{"--worker-nice", "20"}, nil, "--worker-nice"},
+		{[]string{"--classifier-threshold", "0.8"}, func(c config.Run) bool { return c.ClfThreshold == 0.8 }, ""},
+		{[]string{"--classifier-threshold", "1"}, nil, "--classifier-threshold"},
 		// inference
 		{[]string{"--provider", "cuda", "--allow-fallback", "--device", "1", "--threads", "2", "--ort-lib", "/opt/ort.so"}, func(c config.Run) bool {
 			return c.Provider == "cuda" && c.AllowFallback && c.Device == 1 && c.Threads == 2 && c.OrtLib == "/opt/ort.so"
@@ -527,6 +530,19 @@ func TestRunFailure(t *testing.T) {
 	} {
 		if err := runFailure(tc.s); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 			t.Errorf("%+v: %v, want %v", tc.s, err, tc.want)
+		}
+	}
+}
+
+// TestClassifierThreshold: --classifier-threshold replaces the file's decision threshold; 0 keeps it.
+func TestClassifierThreshold(t *testing.T) {
+	for _, tc := range []struct{ flag, want float64 }{{0, metaclf.Default().Threshold()}, {0.8, 0.8}} {
+		clf, err := loadClassifier("", 19, tc.flag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if clf.Threshold() != tc.want {
+			t.Errorf("--classifier-threshold %v: threshold %v, want %v", tc.flag, clf.Threshold(), tc.want)
 		}
 	}
 }
