@@ -29,6 +29,7 @@ test: setup ## every test (real-data tests skip without ../shared; under CI they
 	$(GO) vet ./...
 	$(GO) test $(TEST_FLAGS) ./...
 	GOEXPERIMENT= $(GO) test $(TEST_FLAGS) ./postproc/...   # the scalar kernels, as a plain `go build` gets them
+	$(GO) test -tags matprofile -count=1 ./capture/... ./infer/... ./render/... ./cmd/metaood/...   # no gocv.Mat left open
 
 bench: build ## benchmarks that print tables: postproc (AVX2 and scalar), metaclf, `metaood bench` (~1 min)
 	@echo "== postproc: one 19x512x1024 map, 36 components, one core (kernels of GOEXPERIMENT=$(GOEXPERIMENT))"
