@@ -18,8 +18,10 @@ help: ## list the targets
 setup: ## install system packages and the ONNX Runtime library (idempotent)
 	@scripts/setup.sh
 
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
 build: setup ## build bin/metaood
-	$(GO) build -o $(BIN) ./cmd/metaood
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/metaood
 
 run: build ## the main job on the built-in default: synthetic drive, tiny model, default meta classifier, live viewer
 	$(BIN) run --webrtc
