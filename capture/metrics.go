@@ -1,10 +1,11 @@
 package capture
 
 import (
-	"errors"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"metaood/internal/promutil"
 )
 
 // Stats are a source's counters so far.
@@ -51,30 +52,17 @@ func newVecs() vecs {
 func newCounters(reg prometheus.Registerer, id string) *counters {
 	v := newVecs()
 	if reg != nil {
-		v.frames = register(reg, v.frames)
-		v.dropped = register(reg, v.dropped)
-		v.reconnects = register(reg, v.reconnects)
-		v.errors = register(reg, v.errors)
-		v.up = register(reg, v.up)
+		v.frames = promutil.Register(reg, v.frames)
+		v.dropped = promutil.Register(reg, v.dropped)
+		v.reconnects = promutil.Register(reg, v.reconnects)
+		v.errors = promutil.Register(reg, v.errors)
+		v.up = promutil.Register(reg, v.up)
 	}
 	return &counters{
 		mFrames: v.frames.WithLabelValues(id), mDropped: v.dropped.WithLabelValues(id),
 		mReconnects: v.reconnects.WithLabelValues(id), mErrors: v.errors.WithLabelValues(id),
 		mUp: v.up.WithLabelValues(id),
 	}
-}
-
-// register adds c to reg, or returns the collector already registered under its name.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-	}
-	return c
 }
 
 func (c *counters) frame()     { c.frames.Add(1); c.mFrames.Inc() }

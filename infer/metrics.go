@@ -1,9 +1,9 @@
 package infer
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"metaood/internal/promutil"
 )
 
 // metrics are the engine's Prometheus collectors. Several engines may share one registry:
@@ -44,26 +44,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg == nil {
 		return m
 	}
-	m.provider = register(reg, m.provider)
-	m.frames = register(reg, m.frames)
-	m.errors = register(reg, m.errors)
-	m.batch = register(reg, m.batch)
-	m.seconds = register(reg, m.seconds)
+	m.provider = promutil.Register(reg, m.provider)
+	m.frames = promutil.Register(reg, m.frames)
+	m.errors = promutil.Register(reg, m.errors)
+	m.batch = promutil.Register(reg, m.batch)
+	m.seconds = promutil.Register(reg, m.seconds)
 	return m
-}
-
-// register adds c to reg, or returns the collector already registered under its name.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		// A clash with a foreign collector: keep ours unexported rather than fail the run.
-	}
-	return c
 }
 
 func (m *metrics) setProvider(p string) {

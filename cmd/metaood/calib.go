@@ -35,21 +35,6 @@ func cmdCalib(ctx context.Context, args []string) error {
 	return dispatchSub(ctx, "calib", calibCommands, args)
 }
 
-// parseFlags parses fs and maps flag mistakes to errUsage; help returns errHelp (printed, exit 0).
-func parseFlags(fs *pflag.FlagSet, args []string) (bool, error) {
-	fs.SortFlags = false
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return true, nil
-		}
-		return false, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return false, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	return false, nil
-}
-
 func needFlag(name, val, hint string) error {
 	if val == "" {
 		return fmt.Errorf("%w: --%s is required (%s)", errUsage, name, hint)

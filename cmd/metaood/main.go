@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/spf13/pflag"
 )
 
 // command is one subcommand. run gets the arguments after the subcommand's name.
@@ -101,4 +103,20 @@ var version = "dev" // set with -ldflags "-X main.version=…"
 func cmdVersion(ctx context.Context, args []string) error {
 	fmt.Println("metaood", version)
 	return nil
+}
+
+// parseFlags parses a subcommand's flags: help reports true (usage printed, exit 0); mistakes and
+// stray arguments wrap errUsage.
+func parseFlags(fs *pflag.FlagSet, args []string) (bool, error) {
+	fs.SortFlags = false
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return true, nil
+		}
+		return false, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return false, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return false, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -51,21 +50,6 @@ func cmdSynth(ctx context.Context, args []string) error {
 	return dispatchSub(ctx, "synth", synthCommands, args)
 }
 
-// synthFlags parses fs; help reports true (usage printed, exit 0); mistakes wrap errUsage.
-func synthFlags(fs *pflag.FlagSet, args []string) (help bool, err error) {
-	fs.SortFlags = false
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return true, nil
-		}
-		return false, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return false, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	return false, nil
-}
-
 func synthDrive(ctx context.Context, args []string) error {
 	fs := pflag.NewFlagSet("synth drive", pflag.ContinueOnError)
 	out := fs.String("out", "out/synth", "output folder: frames/NNNNNN.png, gt/NNNNNN.png and the video")
@@ -82,7 +66,7 @@ func synthDrive(ctx context.Context, args []string) error {
 		fmt.Fprintln(os.Stderr, "Usage: metaood synth drive [flags]\n\nWrites a deterministic synthetic dashcam drive with ground truth.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if help, err := synthFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
 	w, h, err := synth.ParseSize(*size)
@@ -167,7 +151,7 @@ func synthProxy(ctx context.Context, args []string) error {
 		fmt.Fprintln(os.Stderr, "Usage: metaood synth proxy [flags]\n\nWrites proxy-anomaly training images (scenes with pasted objects) and their labels.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if help, err := synthFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
 	w, h, err := synth.ParseSize(*size)

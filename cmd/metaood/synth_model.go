@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,14 +30,8 @@ func cmdSynthModel(ctx context.Context, args []string) error {
 		fmt.Fprintln(os.Stderr, "Usage: metaood synth model [flags]\n\nRetrains the tiny segmentation model and prints its held-out accuracy.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
 	}
 	// Fail before minutes of training, not after.
 	if st, err := os.Stat(filepath.Dir(*out)); err != nil || !st.IsDir() {
