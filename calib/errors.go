@@ -14,4 +14,6 @@ var (
 	ErrOption = errors.New("invalid option")
 	// ErrInterrupted means the context ended before all folds finished; the result holds the finished ones.
 	ErrInterrupted = errors.New("interrupted")
+	// ErrMeta means a dataset sidecar (<csv>.meta.json) is malformed.
+	ErrMeta = errors.New("bad dataset sidecar")
 )

@@ -19,6 +19,10 @@ type TrainOptions struct {
 	MLP       MLPOptions
 	Source    string         // where the data came from, for the provenance record
 	Extra     map[string]any // more provenance fields
+	// ModelSHA256 and MapSize are what the classifier records it was trained for (metaclf
+	// "model_sha256", "map_size"); "" and nil leave them out.
+	ModelSHA256 string
+	MapSize     []int
 }
 
 // Train fits a classifier on all rows of d, standardized over all rows, and returns the classifier file.
@@ -31,7 +35,8 @@ func Train(d *Dataset, opt TrainOptions) (*metaclf.Model, error) {
 		thr = metaclf.DefaultThreshold
 	}
 	f := metaclf.File{Format: metaclf.FormatTag, Version: metaclf.Version, Kind: opt.Model,
-		Features: d.Names, Classes: d.Classes(), Mean: sc.Mean, Std: sc.Std, Threshold: &thr}
+		Features: d.Names, Classes: d.Classes(), Mean: sc.Mean, Std: sc.Std, Threshold: &thr,
+		ModelSHA256: opt.ModelSHA256, MapSize: opt.MapSize}
 	prov := map[string]any{"by": "metaood calib train", "at": time.Now().UTC().Format(time.RFC3339),
 		"data": opt.Source, "n_components": d.N(), "n_false_positive": d.CountFP()}
 	switch opt.Model {

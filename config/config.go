@@ -24,9 +24,10 @@ type Run struct {
 	Model      string   `yaml:"model"`      // --model; "" = built-in tiny model
 	Preset     string   `yaml:"preset"`     // --preset
 	Classes    int      `yaml:"classes"`    // --classes
-	InputSize  string   `yaml:"input_size"` // --input-size WxH; "" = frame size / model size
+	InputSize  string   `yaml:"input_size"` // --input-size WxH; "" = model's fixed size, else the classifier's map size, else frame size
 	Probs      bool     `yaml:"probs"`      // --probs
-	Classifier string   `yaml:"classifier"` // --classifier; "" = built-in default
+	Classifier string   `yaml:"classifier"` // --classifier; "" = <model>.metaclf.json beside --model if present, else built-in
+	Force      bool     `yaml:"force"`      // --force: use a classifier recorded for another model or map size (a warning)
 	Threshold  float64  `yaml:"threshold"`  // --threshold (entropy)
 	Batch      int      `yaml:"batch"`      // --batch
 	Workers    int      `yaml:"workers"`    // --workers; 0 = one per core

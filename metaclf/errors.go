@@ -13,3 +13,11 @@ var (
 	// ErrFeatures means the classifier was trained on other features than the pipeline computes.
 	ErrFeatures = errors.New("meta classifier features do not match the pipeline")
 )
+
+// Sentinels of CheckModel and CheckMapSize: the classifier was trained for another segmentation
+// model or map size, or its file does not say what it was trained for.
+var (
+	ErrModelMismatch   = errors.New("meta classifier trained for another segmentation model")
+	ErrMapSizeMismatch = errors.New("meta classifier trained at another map size")
+	ErrNotRecorded     = errors.New("meta classifier does not record what it was trained for")
+)

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"metaood/segmodel"
 )
 
 func ptr(v float64) *float64 { return &v }
@@ -104,6 +106,11 @@ func TestParseErrors(t *testing.T) {
 		{"threshold", mod(func(f *File) { f.Threshold = ptr(1.5) }), ErrValue, "threshold"},
 		{"classes", mod(func(f *File) { f.Classes = 19 }), ErrShape, "75"},
 		{"lr layers", mod(func(f *File) { f.Kind = KindLR }), ErrShape, "exactly 1"},
+		{"model sha short", mod(func(f *File) { f.ModelSHA256 = "0884a8e7" }), ErrValue, "model_sha256"},
+		{"model sha not hex", mod(func(f *File) { f.ModelSHA256 = strings.Repeat("g", 64) }), ErrValue, "model_sha256"},
+		{"map size one", mod(func(f *File) { f.MapSize = []int{1024} }), ErrValue, "map_size"},
+		{"map size zero", mod(func(f *File) { f.MapSize = []int{1024, 0} }), ErrValue, "map_size"},
+		{"map size three", mod(func(f *File) { f.MapSize = []int{1, 2, 3} }), ErrValue, "map_size"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -186,6 +193,13 @@ func TestDefault(t *testing.T) {
 		prov.NComponents < 1000 || prov.NFP >= prov.NComponents || !(prov.FPShare > 0 && prov.FPShare < 1) ||
 		!(prov.CV["auroc"] > 0.5 && prov.CV["auroc"] <= 1) || !(prov.CV["auprc"] > 0 && prov.CV["auprc"] <= 1) {
 		t.Fatalf("provenance does not describe the synthetic-drive training: %s", m.Trained())
+	}
+	// It records the model and map size it fits: the built-in tiny model at the default drive's size.
+	if got, want := m.ModelSHA256(), ModelHash(segmodel.Tiny()); got != want {
+		t.Errorf("default classifier records model sha256 %q, want the built-in tiny model's %s (rerun scripts/train-default-metaclf.sh)", got, want)
+	}
+	if w, h := m.MapSize(); w != 1024 || h != 512 {
+		t.Errorf("default classifier records map size %dx%d, want 1024x512", w, h)
 	}
 	if slices.Contains(prov.Drives.Seeds, 1) || slices.Contains(prov.Drives.Seeds, 1001) {
 		t.Errorf("trained on seeds %v: 1 and 1001 are the tiny model's training and held-out drives", prov.Drives.Seeds)

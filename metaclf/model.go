@@ -1,6 +1,22 @@
 // Package metaclf is the meta classifier of metaood: a small logistic regression or MLP that maps the
 // per-component metrics (SPEC §2) to P(false positive), read from a versioned JSON file (DESIGN.md
 // "Meta classifier file"). Pure Go; inference is batched and allocation-free in steady state.
+//
+// What it was trained for. The metrics of a component depend on the segmentation model that made the
+// class map and on the map's resolution (areas, boundary lengths, positions), so a classifier only fits
+// the model and map size its training components came from. Two optional top-level fields of the file
+// (format version 1; files without them load as before, and older builds ignore them) record that:
+//
+//	"model_sha256": "0884a8e7…"   lowercase hex SHA-256 of the .onnx file's bytes (ModelHash) the
+//	                               components were computed with; absent when unknown (e.g. stored maps)
+//	"map_size": [1024, 512]       [W, H] of the class maps the metrics were computed at (the model's
+//	                               output resolution, not the video's); absent when unknown or mixed
+//
+// 'metaood calib dataset' writes them into a sidecar next to the CSV (<csv>.meta.json) and 'metaood
+// calib train' copies them into the file (--model-sha256, --map-size override). 'metaood run' and
+// 'bench' compare them with the model they load and the maps it produces: a mismatch stops the run
+// unless --force; a file that records no model is used with a warning. CheckModel and CheckMapSize
+// are those comparisons.
 package metaclf
 
 import (
@@ -9,6 +25,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"sync"
 )
 
@@ -35,16 +52,21 @@ type Layer struct {
 
 // File is the JSON document, field for field. Model is built from it by Parse or New.
 type File struct {
-	Format    string          `json:"format"`
-	Version   int             `json:"version"`
-	Kind      string          `json:"kind"`
-	Features  []string        `json:"features"`
-	Classes   int             `json:"classes"`
-	Mean      []float64       `json:"mean"`
-	Std       []float64       `json:"std"`
-	Layers    []Layer         `json:"layers"`
-	Threshold *float64        `json:"threshold,omitempty"`
-	Trained   json.RawMessage `json:"trained,omitempty"`
+	Format    string    `json:"format"`
+	Version   int       `json:"version"`
+	Kind      string    `json:"kind"`
+	Features  []string  `json:"features"`
+	Classes   int       `json:"classes"`
+	Mean      []float64 `json:"mean"`
+	Std       []float64 `json:"std"`
+	Layers    []Layer   `json:"layers"`
+	Threshold *float64  `json:"threshold,omitempty"`
+	// ModelSHA256 is the lowercase hex SHA-256 of the segmentation model's .onnx bytes the training
+	// components came from (ModelHash); "" = not recorded.
+	ModelSHA256 string `json:"model_sha256,omitempty"`
+	// MapSize is [W, H] of the class maps the training metrics were computed at; nil = not recorded.
+	MapSize []int           `json:"map_size,omitempty"`
+	Trained json.RawMessage `json:"trained,omitempty"`
 }
 
 // Model is a loaded meta classifier. Hidden layers use ReLU, the last layer (one output) a sigmoid;
@@ -114,6 +136,15 @@ func New(f File) (*Model, error) {
 	if f.Kind == KindLR && len(f.Layers) != 1 {
 		return nil, fmt.Errorf("%w: kind lr needs exactly 1 layer, file has %d", ErrShape, len(f.Layers))
 	}
+	if f.ModelSHA256 != "" {
+		if !isSHA256(f.ModelSHA256) {
+			return nil, fmt.Errorf("%w: model_sha256 %q is not 64 hex digits", ErrValue, f.ModelSHA256)
+		}
+		f.ModelSHA256 = strings.ToLower(f.ModelSHA256)
+	}
+	if f.MapSize != nil && (len(f.MapSize) != 2 || f.MapSize[0] <= 0 || f.MapSize[1] <= 0) {
+		return nil, fmt.Errorf("%w: map_size %v is not [W, H] with W, H > 0", ErrValue, f.MapSize)
+	}
 	thr := DefaultThreshold
 	if f.Threshold != nil {
 		thr = *f.Threshold
@@ -158,6 +189,7 @@ func New(f File) (*Model, error) {
 	m.f.Features = append([]string(nil), f.Features...)
 	m.f.Mean = append([]float64(nil), f.Mean...)
 	m.f.Std = append([]float64(nil), f.Std...)
+	m.f.MapSize = cloneInts(f.MapSize)
 	m.f.Threshold = &thr
 	m.scratch.New = func() any { s := make([]float64, 2*m.maxW); return &s }
 	return m, nil
@@ -194,6 +226,7 @@ func (m *Model) File() File {
 	f.Features = append([]string(nil), m.f.Features...)
 	f.Mean = append([]float64(nil), m.f.Mean...)
 	f.Std = append([]float64(nil), m.f.Std...)
+	f.MapSize = cloneInts(m.f.MapSize)
 	t := m.thr
 	f.Threshold = &t
 	return f
@@ -221,7 +254,11 @@ func (m *Model) Marshal() ([]byte, error) {
 		k string
 		v any
 	}{{"format", f.Format}, {"version", f.Version}, {"kind", f.Kind}, {"classes", f.Classes}, {"threshold", m.thr},
+		{"model_sha256", f.ModelSHA256}, {"map_size", f.MapSize},
 		{"features", f.Features}, {"mean", f.Mean}, {"std", f.Std}} {
+		if (kv.k == "model_sha256" && f.ModelSHA256 == "") || (kv.k == "map_size" && f.MapSize == nil) {
+			continue // optional: not recorded
+		}
 		if err := field(kv.k, kv.v, false); err != nil {
 			return nil, err
 		}
@@ -276,6 +313,13 @@ func (m *Model) Check(names []string) error {
 		}
 	}
 	return nil
+}
+
+func cloneInts(s []int) []int {
+	if s == nil {
+		return nil
+	}
+	return append([]int(nil), s...)
 }
 
 func classesText(n int) string {

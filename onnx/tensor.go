@@ -74,3 +74,28 @@ func numElements(dims []int64) (int64, error) {
 	}
 	return n, nil
 }
+
+// Int64s decodes an int64 TensorProto, whether its values sit in raw_data or int64_data.
+func Int64s(t *pb.TensorProto) ([]int64, error) {
+	if t.GetDataType() != int32(pb.TensorProto_INT64) {
+		return nil, fmt.Errorf("%w: tensor %q has type %v, want INT64", ErrType, t.GetName(), pb.TensorProto_DataType(t.GetDataType()))
+	}
+	n, err := numElements(t.GetDims())
+	if err != nil {
+		return nil, fmt.Errorf("tensor %q: %w", t.GetName(), err)
+	}
+	if raw := t.GetRawData(); len(raw) > 0 {
+		if int64(len(raw)) != 8*n {
+			return nil, fmt.Errorf("%w: tensor %q has %d raw bytes for %d int64s", ErrShape, t.GetName(), len(raw), n)
+		}
+		out := make([]int64, n)
+		for i := range out {
+			out[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
+		}
+		return out, nil
+	}
+	if int64(len(t.GetInt64Data())) != n {
+		return nil, fmt.Errorf("%w: tensor %q has %d int64s for dims %v", ErrShape, t.GetName(), len(t.GetInt64Data()), t.GetDims())
+	}
+	return append([]int64(nil), t.GetInt64Data()...), nil
+}

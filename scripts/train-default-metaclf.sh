@@ -12,6 +12,11 @@
 # README's examples use seed 1 and the sanity run seed 77), 50 frames each, every 23rd frame
 # from frame 30 (≈ 38 s of driving per seed at 30 fps), 1024x512 (the default source size).
 # Takes a few minutes on two cores. Run from anywhere; needs ONNX Runtime (make setup).
+#
+# The classifier records what it fits: "model_sha256" (sha256 of segmodel/tiny.onnx, the bytes the
+# binary embeds) and "map_size" ([1024,512]: the tiny model's maps have the frame size). calib dataset
+# writes them to the sidecar $WORK/synth.csv.meta.json and calib train copies them from it; the end
+# of this script checks that they are there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,4 +61,9 @@ tiny=$(sha256sum segmodel/tiny.onnx | cut -c1-16)
 	--extra "cv_mlp_images5=$(cvjson "$WORK/cv-mlp-images5.json")" \
 	--extra "cv_lr_images5=$(cvjson "$WORK/cv-lr-images5.json")" \
 	--extra "cv_lr_loo=$(cvjson "$WORK/cv-lr-loo.json")"
-echo "wrote $OUT (work files in $WORK)"
+# What 'metaood run' checks the classifier against: the built-in model's bytes and its map size.
+want_sha=$(sha256sum segmodel/tiny.onnx | cut -d' ' -f1)
+want_size="[${SIZE/x/,}]"
+grep -q "^ \"model_sha256\": \"$want_sha\",\$" "$OUT" || { echo "$OUT does not record model_sha256 $want_sha (see $data.meta.json)" >&2; exit 1; }
+grep -qF " \"map_size\": $want_size," "$OUT" || { echo "$OUT does not record map_size $want_size (see $data.meta.json)" >&2; exit 1; }
+echo "wrote $OUT (work files in $WORK): for tiny.onnx sha256 $want_sha at ${SIZE} maps"

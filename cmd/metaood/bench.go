@@ -59,13 +59,14 @@ func cmdBench(ctx context.Context, args []string) error {
 	fs.StringVar(&c.Model, "model", c.Model, "segmentation model .onnx (default: the built-in tiny model)")
 	fs.StringVar(&c.Preset, "preset", c.Preset, "input preprocessing: rgb01 | imagenet | bgr01 | bgr-imagenet")
 	fs.IntVar(&c.Classes, "classes", c.Classes, "keep the first K output channels (0 = all)")
-	fs.StringVar(&c.InputSize, "input-size", c.InputSize, "WxH to run a dynamic-size model at")
+	fs.StringVar(&c.InputSize, "input-size", c.InputSize, "WxH to run a dynamic-size model at (default: the meta classifier's map size, else the frame size)")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "max frames per inference call")
 	fs.StringVar(&c.Provider, "provider", c.Provider, "execution provider: cpu | cuda | tensorrt")
 	fs.IntVar(&c.Threads, "threads", c.Threads, "ONNX Runtime intra-op threads (0 = all cores)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "postproc workers (0 = one per core)")
 	fs.Float64Var(&c.Threshold, "threshold", c.Threshold, "normalized-entropy threshold")
-	fs.StringVar(&c.Classifier, "classifier", c.Classifier, "meta classifier JSON (default: built in)")
+	fs.StringVar(&c.Classifier, "classifier", c.Classifier, "meta classifier JSON (default: NAME.metaclf.json beside --model NAME.onnx if it exists, else built in)")
+	fs.BoolVar(&c.Force, "force", c.Force, "use a meta classifier trained for another model or map size anyway (a warning instead of an error)")
 	fs.IntVar(&c.WorkerNice, "worker-nice", c.WorkerNice, "nice value of the postproc workers (Linux; 0 = unchanged): inference preempts them")
 	fs.StringVar(&c.ROI, "roi", c.ROI, "region of interest polygon \"x,y;…\" (default: the whole frame; the built-in drive leaves out its hood)")
 	cpuProf := fs.String("cpuprofile", "", "write a CPU profile of the pipeline run (not the bare runs) to this file")
@@ -113,16 +114,12 @@ func runBench(ctx context.Context, c config.Run, o benchOptions) (benchResult, e
 		return res, err
 	}
 	res.Frames = len(frames)
-	seg, eng, err := openEngine(c, nil, log)
+	seg, eng, clf, err := setupModel(c, nil, log)
 	if err != nil {
 		return res, err
 	}
 	defer eng.Close()
 	res.Provider = eng.Provider()
-	clf, err := loadClassifier(c.Classifier, eng.Classes(), c.ClfThreshold)
-	if err != nil {
-		return res, err
-	}
 	for i := 0; i < 2; i++ { // warm-up: session optimisation, buffer pools
 		if err := bareOnce(seg, frames[:min(c.Batch, len(frames))]); err != nil {
 			return res, err
@@ -196,7 +193,7 @@ func runBench(ctx context.Context, c config.Run, o benchOptions) (benchResult, e
 	runtime.ReadMemStats(&ms1)
 	stopProf()
 	if err != nil {
-		return res, err
+		return res, fitCause(err)
 	}
 	res.Pipeline = sum.FPS
 	if sum.Frames > 0 {

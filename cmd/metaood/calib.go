@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,10 +15,12 @@ import (
 	"github.com/spf13/pflag"
 
 	"metaood/calib"
+	"metaood/config"
 	"metaood/frame"
 	"metaood/infer"
 	"metaood/metaclf"
 	"metaood/postproc"
+	"metaood/segmodel"
 	"metaood/synth"
 )
 
@@ -91,6 +94,9 @@ Components dataset (one row per predicted component, iou0 = 1 for false positive
   --synth seed=S,frames=N[,size=WxH,…]        a synthetic drive (frames + labels) through the model
 The model runs at the image size (dynamic models) or its own; labels are resized to the map with
 nearest neighbour when the sizes differ.
+Beside F.csv goes F.csv.meta.json: the model and its sha256, the map size, classes, threshold,
+frame count and sources. 'metaood calib train' records the model's sha256 and the map size in the
+classifier from it, and 'metaood run' checks them against the model it runs.
 
 Flags:`)
 		fs.PrintDefaults()
@@ -143,8 +149,16 @@ Flags:`)
 		}
 		drives = append(drives, d)
 	}
+	meta, err := datasetMeta(*probs, *images, *synths, sm, *thr)
+	if err != nil {
+		return err
+	}
 	f, err := os.Create(*out) // before any work
 	if err != nil {
+		return fmt.Errorf("--out %s: %w", *out, err)
+	}
+	if err := os.Remove(calib.MetaPath(*out)); err != nil && !errors.Is(err, os.ErrNotExist) { // a stale one describes another dataset
+		f.Close()
 		return fmt.Errorf("--out %s: %w", *out, err)
 	}
 	var (
@@ -173,7 +187,37 @@ Flags:`)
 		os.Remove(*out)
 		return err
 	}
-	return buildDatasetFile(ctx, f, postproc.New(postproc.Options{Threshold: *thr}), frames, n, *workers)
+	return buildDatasetFile(ctx, f, postproc.New(postproc.Options{Threshold: *thr}), frames, n, *workers, meta)
+}
+
+// datasetMeta starts the sidecar of a dataset (calib.DatasetMeta): the model and its sha256 when
+// one runs (--images, --synth), the entropy threshold and the sources; map size, classes and frame
+// count are filled in as frames are done.
+func datasetMeta(probsDir, images string, synths []string, sm *segModel, thr float32) (*calib.DatasetMeta, error) {
+	// The threshold as given (0.7, not float32's 0.699999988…).
+	t, _ := strconv.ParseFloat(strconv.FormatFloat(float64(thr), 'g', -1, 32), 64)
+	meta := &calib.DatasetMeta{Threshold: t}
+	switch {
+	case probsDir != "":
+		meta.Sources = []string{"--probs-dir " + probsDir} // stored maps: the model that made them is not known
+		return meta, nil
+	case images != "":
+		meta.Sources = []string{"--images " + images}
+	default:
+		for _, s := range synths {
+			meta.Sources = append(meta.Sources, "--synth "+s)
+		}
+	}
+	data := segmodel.Tiny()
+	if sm.Path != "" {
+		var err error
+		if data, err = infer.LoadModel(sm.Path); err != nil {
+			return nil, err
+		}
+	}
+	meta.Model, meta.ModelSHA256 = sm.name(), metaclf.ModelHash(data)
+	meta.Preset, meta.InputSize = sm.Preset, sm.InputSize
+	return meta, nil
 }
 
 // modelFlagsSetCalib reports whether a model flag of calib dataset was given.
@@ -191,9 +235,14 @@ const datasetChunk = 8
 
 // buildDatasetFile runs frames through proc and appends the rows to the CSV f as chunks of frames
 // finish, with a progress line on stderr; it closes f (and removes it when no frame was done).
-// When ctx ends, the file keeps the rows written.
-func buildDatasetFile(ctx context.Context, f *os.File, proc *postproc.Processor, frames iter.Seq2[calib.Frame, error], n, workers int) error {
+// When ctx ends, the file keeps the rows written. Whenever the CSV is kept and meta is not nil, it
+// also writes the sidecar calib.MetaPath(csv) from meta, with the map size and classes of the
+// frames and the count of frames done.
+func buildDatasetFile(ctx context.Context, f *os.File, proc *postproc.Processor, frames iter.Seq2[calib.Frame, error], n, workers int, meta *calib.DatasetMeta) error {
 	path := f.Name()
+	if meta != nil {
+		frames = observeFrames(frames, meta)
+	}
 	app := calib.NewCSVAppender(f)
 	done, fps := 0, 0
 	var runErr error
@@ -230,7 +279,27 @@ func buildDatasetFile(ctx context.Context, f *os.File, proc *postproc.Processor,
 		return runErr
 	}
 	fmt.Fprintf(os.Stderr, "%s: %d components (%d false positives) from %d frames\n", path, app.Rows(), fps, done)
+	if meta != nil {
+		meta.Frames = done
+		if err := calib.WriteDatasetMeta(calib.MetaPath(path), meta); err != nil {
+			return errors.Join(runErr, err)
+		}
+	}
 	return runErr
+}
+
+// observeFrames passes frames on, recording each map's classes and size in meta.
+func observeFrames(frames iter.Seq2[calib.Frame, error], meta *calib.DatasetMeta) iter.Seq2[calib.Frame, error] {
+	return func(yield func(calib.Frame, error) bool) {
+		for fr, err := range frames {
+			if err == nil {
+				meta.Observe(fr.Input.C, fr.Input.W, fr.Input.H)
+			}
+			if !yield(fr, err) {
+				return
+			}
+		}
+	}
 }
 
 // synthSpec is one --synth drive: frames first, first+step, … of drive cfg.
@@ -405,9 +474,16 @@ func calibTrain(ctx context.Context, args []string) error {
 	digits := fs.Int("digits", 7, "significant digits kept in the file (0 = all)")
 	note := fs.String("note", "", "free text stored in the file's provenance (\"trained\")")
 	extras := fs.StringArray("extra", nil, "KEY=VALUE added to the provenance, repeatable; VALUE is stored as JSON when it parses as JSON, else as text")
+	modelSHA := fs.String("model-sha256", "", "sha256 (hex) of the segmentation model .onnx the data came from, recorded in the file so that 'metaood run' can check it (default: from the dataset's sidecar DATA.meta.json; \"\" = none)")
+	mapSize := fs.String("map-size", "", "WxH of the class maps the data's metrics were computed at, recorded likewise (default: from the sidecar; \"\" = none)")
+	fpBudget := fs.Float64("threshold-fp-per-frame", 0, "choose the threshold instead: the one that keeps at most this many false components per frame in grouped cross-validation (--threshold-cv), keeping as many true ones as that allows (0 = use --threshold)")
+	thrCV := fs.String("threshold-cv", "images:5", "folds for --threshold-fp-per-frame")
 	mo := mlpFlags(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
+	}
+	if *fpBudget < 0 {
+		return fmt.Errorf("%w: --threshold-fp-per-frame %g: want a count per frame ≥ 0", errUsage, *fpBudget)
 	}
 	if err := errors.Join(needFlag("data", *data, "a dataset CSV"), needFlag("out", *out, "where to write the classifier"), checkModel(*model), checkMLP(mo)); err != nil {
 		return err
@@ -426,8 +502,20 @@ func calibTrain(ctx context.Context, args []string) error {
 	if *note != "" {
 		extra["note"] = *note
 	}
+	fit, err := trainedFor(*data, d, fs, *modelSHA, *mapSize)
+	if err != nil {
+		return err
+	}
+	if _, ok := extra["segmentation_model"]; !ok && fit.model != "" {
+		extra["segmentation_model"] = fit.model
+	}
+	if *fpBudget > 0 {
+		if *thr, err = pickThreshold(ctx, d, *data, *model, *thrCV, *c, *mo, *fpBudget, extra); err != nil {
+			return err
+		}
+	}
 	m, err := calib.Train(d, calib.TrainOptions{Model: *model, Threshold: *thr, LR: calib.LROptions{C: *c}, MLP: *mo, Source: filepath.Base(*data),
-		Extra: extra})
+		Extra: extra, ModelSHA256: fit.sha, MapSize: fit.mapSize})
 	if err != nil {
 		return err
 	}
@@ -445,8 +533,117 @@ func calibTrain(ctx context.Context, args []string) error {
 	if err := os.WriteFile(*out, b, 0o644); err != nil {
 		return fmt.Errorf("--out %s: %w", *out, err)
 	}
-	fmt.Fprintf(os.Stderr, "%s: %s on %d features, %d parameters, trained on %d components\n", *out, m.Kind(), len(m.Features()), m.NumParams(), d.N())
+	fmt.Fprintf(os.Stderr, "%s: %s on %d features, %d parameters, trained on %d components; %s\n", *out, m.Kind(), len(m.Features()), m.NumParams(), d.N(), fit.describe())
 	return nil
+}
+
+// pickThreshold cross-validates the classifier (grouped by image) and returns the threshold that
+// keeps at most budget false components per frame out of fold; the pick goes into extra.
+func pickThreshold(ctx context.Context, d *calib.Dataset, data, model, cvFlag string, c float64, mo calib.MLPOptions, budget float64, extra map[string]any) (float64, error) {
+	spec, err := parseCVFlag(cvFlag)
+	if err != nil {
+		return 0, err
+	}
+	frames := 0
+	if meta, err := calib.ReadDatasetMeta(calib.MetaPath(data)); err == nil && meta != nil {
+		frames = meta.Frames
+	}
+	if frames == 0 {
+		if _, n, err := d.Groups(); err == nil {
+			frames = n // frames without any component are not in the CSV: a slightly stricter budget
+		}
+	}
+	res, err := calib.CrossValidate(ctx, d, calib.CVOptions{Model: model, CV: spec, Standardize: "fold", LR: calib.LROptions{C: c}, MLP: mo,
+		Progress: progressPrinter("threshold " + model + " " + cvFlag)})
+	if err != nil {
+		return 0, err
+	}
+	pick, err := calib.PickThreshold(res.Prob, d.Y, frames, budget)
+	if err != nil {
+		return 0, err
+	}
+	fmt.Fprintf(os.Stderr, "threshold %.6g: out of fold %d false components kept over %d frames (%.2f per frame, budget %g), %d of %d true ones kept (%.1f %%)\n",
+		pick.Threshold, pick.KeptFP, pick.Frames, pick.FPPerFrame, budget, pick.KeptTP, pick.TP, 100*pick.TPKeptFraction)
+	extra["threshold_pick"] = map[string]any{"rule": fmt.Sprintf("largest threshold keeping ≤ %g false components per frame, %s out of fold", budget, cvFlag),
+		"pick": pick, "cv_auroc": res.AUROC, "cv_auprc": res.AUPRC}
+	return pick.Threshold, nil
+}
+
+// trainFit is what a trained classifier records it fits: the model's sha256 and the map size.
+type trainFit struct {
+	sha     string
+	mapSize []int
+	model   string // the model as the sidecar names it (provenance only)
+}
+
+func (t trainFit) describe() string {
+	s := "records no segmentation model ('metaood run' will warn that it is not known to fit)"
+	if t.sha != "" {
+		s = "for the model with sha256 " + t.sha
+		if t.model != "" {
+			s += " (" + t.model + ")"
+		}
+	}
+	if t.mapSize != nil {
+		s += fmt.Sprintf(" at %dx%d maps", t.mapSize[0], t.mapSize[1])
+	} else {
+		s += ", no map size"
+	}
+	return s
+}
+
+// trainedFor reads the dataset's sidecar (calib.MetaPath(data)) when it exists and applies
+// --model-sha256 and --map-size over it. A sidecar whose class count differs from the CSV's is
+// an error (it describes another dataset).
+func trainedFor(data string, d *calib.Dataset, fs *pflag.FlagSet, shaFlag, sizeFlag string) (trainFit, error) {
+	var t trainFit
+	meta, err := calib.ReadDatasetMeta(calib.MetaPath(data))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		meta = nil
+	case err != nil:
+		return t, err
+	}
+	if meta != nil {
+		if meta.Classes > 0 && d.Classes() > 0 && meta.Classes != d.Classes() {
+			return t, fmt.Errorf("%s describes maps of %d classes but %s has the features of %d: it belongs to another dataset (delete it, or rebuild the dataset)",
+				calib.MetaPath(data), meta.Classes, data, d.Classes())
+		}
+		t.sha, t.mapSize, t.model = meta.ModelSHA256, meta.MapSize, meta.Model
+		if len(meta.MapSizes) > 1 {
+			fmt.Fprintf(os.Stderr, "%s: the dataset's maps have %d different sizes %v: the classifier records none (pass --map-size WxH to set one)\n",
+				calib.MetaPath(data), len(meta.MapSizes), meta.MapSizes)
+		}
+	}
+	if fs.Changed("model-sha256") {
+		t.sha = strings.ToLower(strings.TrimSpace(shaFlag))
+		if t.sha != "" && !isHexSHA256(t.sha) {
+			return t, fmt.Errorf("%w: --model-sha256 %q: want the 64 hex digits of sha256sum MODEL.onnx", errUsage, shaFlag)
+		}
+		if meta != nil && meta.ModelSHA256 != "" && t.sha != meta.ModelSHA256 {
+			fmt.Fprintf(os.Stderr, "--model-sha256 overrides the sidecar's %s\n", meta.ModelSHA256)
+		}
+		t.model = ""
+	}
+	if fs.Changed("map-size") {
+		t.mapSize = nil
+		if strings.TrimSpace(sizeFlag) != "" {
+			w, h, err := config.ParseSize(sizeFlag)
+			if err != nil {
+				return t, fmt.Errorf("%w: --map-size: %v", errUsage, err)
+			}
+			t.mapSize = []int{w, h}
+		}
+	}
+	return t, nil
+}
+
+func isHexSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
 }
 
 // parseExtras reads --extra KEY=VALUE pairs: JSON values as JSON, anything else as a string.

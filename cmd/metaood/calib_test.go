@@ -13,7 +13,10 @@ import (
 
 	"metaood/calib"
 	"metaood/infer"
+	"metaood/internal/npy"
+	"metaood/metaclf"
 	"metaood/postproc"
+	"metaood/segmodel"
 	"metaood/synth"
 )
 
@@ -285,5 +288,115 @@ func TestParseExtras(t *testing.T) {
 		if _, err := parseExtras(bad); !errors.Is(err, errUsage) {
 			t.Errorf("%v: err %v", bad, err)
 		}
+	}
+}
+
+// TestCalibSidecarTrain: calib dataset writes DATA.meta.json with the model's sha256 and the map
+// size (--synth through the tiny model; --probs-dir: the size, no model); calib train records them in
+// the classifier, --model-sha256 and --map-size override them ("" = none), and a sidecar of
+// another dataset is refused.
+func TestCalibSidecarTrain(t *testing.T) {
+	needORT(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "synth.csv")
+	spec := "seed=5,frames=3,size=256x128,first=100,step=50"
+	if err := calibDataset(context.Background(), []string{"--synth", spec, "--out", data}); err != nil {
+		t.Fatal(err)
+	}
+	meta, err := calib.ReadDatasetMeta(data + ".meta.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tinySHA := metaclf.ModelHash(segmodel.Tiny())
+	if meta.Model != "tiny.onnx (built in)" || meta.ModelSHA256 != tinySHA || !slices.Equal(meta.MapSize, []int{256, 128}) ||
+		meta.Classes != 19 || meta.Frames != 3 || meta.Threshold != 0.7 || meta.Preset != "rgb01" ||
+		!slices.Equal(meta.Sources, []string{"--synth " + spec}) {
+		t.Fatalf("sidecar %+v", meta)
+	}
+
+	other := strings.Repeat("0f", 32)
+	cases := []struct {
+		name string
+		args []string
+		sha  string
+		size []int
+	}{
+		{"from the sidecar", nil, tinySHA, []int{256, 128}},
+		{"flags override", []string{"--model-sha256", strings.ToUpper(other), "--map-size", "1024x512"}, other, []int{1024, 512}},
+		{"flags clear", []string{"--model-sha256=", "--map-size="}, "", nil},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, "clf"+strconv.Itoa(i)+".json")
+			if err := calibTrain(context.Background(), append([]string{"--data", data, "--model", "lr", "--out", out}, tc.args...)); err != nil {
+				t.Fatal(err)
+			}
+			m, err := metaclf.Load(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, h := m.MapSize()
+			if m.ModelSHA256() != tc.sha || (tc.size == nil) != (w == 0) || (tc.size != nil && (w != tc.size[0] || h != tc.size[1])) {
+				t.Fatalf("classifier records sha %q, map %dx%d; want %q, %v", m.ModelSHA256(), w, h, tc.sha, tc.size)
+			}
+		})
+	}
+	for _, bad := range [][]string{{"--model-sha256", "abc"}, {"--map-size", "big"}} {
+		err := calibTrain(context.Background(), append([]string{"--data", data, "--model", "lr", "--out", filepath.Join(dir, "x.json")}, bad...))
+		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), bad[0]) {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+	// A sidecar that describes maps of another class count belongs to another dataset.
+	meta.Classes = 20
+	if err := calib.WriteDatasetMeta(data+".meta.json", meta); err != nil {
+		t.Fatal(err)
+	}
+	if err := calibTrain(context.Background(), []string{"--data", data, "--model", "lr", "--out", filepath.Join(dir, "x.json")}); err == nil ||
+		!strings.Contains(err.Error(), "another dataset") {
+		t.Errorf("stale sidecar: %v", err)
+	}
+	// Without a sidecar the classifier records nothing.
+	os.Remove(data + ".meta.json")
+	out := filepath.Join(dir, "none.json")
+	if err := calibTrain(context.Background(), []string{"--data", data, "--model", "lr", "--out", out}); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := metaclf.Load(out); err != nil || m.ModelSHA256() != "" {
+		t.Fatalf("no sidecar: %v, sha %q", err, m.ModelSHA256())
+	}
+
+	// Stored maps: the map size is known, the model is not.
+	probs := filepath.Join(dir, "probs")
+	os.Mkdir(probs, 0o755)
+	const c, w, h = 19, 64, 32
+	logits := make([]float32, c*h*w)
+	gt := make([]uint8, w*h)
+	for y := range h {
+		for x := range w {
+			if x < 20 || x > 40 || y < 8 || y > 24 { // confident road outside a uniform (entropy 1) block
+				logits[y*w+x] = 10
+			} else {
+				gt[y*w+x] = 254
+			}
+		}
+	}
+	if err := npy.WriteFloat32File(filepath.Join(probs, "a.npy"), logits, c, h, w); err != nil {
+		t.Fatal(err)
+	}
+	if err := synth.WriteGTPNG(filepath.Join(probs, "a.png"), gt, w, h); err != nil {
+		t.Fatal(err)
+	}
+	pdata := filepath.Join(dir, "probs.csv")
+	if err := calibDataset(context.Background(), []string{"--probs-dir", probs, "--logits", "--out", pdata}); err != nil {
+		t.Fatal(err)
+	}
+	pm, err := calib.ReadDatasetMeta(pdata + ".meta.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pm.Model != "" || pm.ModelSHA256 != "" || !slices.Equal(pm.MapSize, []int{w, h}) || pm.Classes != c || pm.Frames != 1 ||
+		!slices.Equal(pm.Sources, []string{"--probs-dir " + probs}) {
+		t.Fatalf("--probs-dir sidecar %+v", pm)
 	}
 }

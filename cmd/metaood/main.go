@@ -25,6 +25,8 @@ var commands = []command{
 	{"run", "the main job: sources → inference → anomalies → video, events, WebRTC", cmdRun},
 	{"features", "per-component metrics (75 for 19 classes) of one frame (probability map or image + model), as CSV", cmdFeatures},
 	{"calib", "meta classifiers: dataset, train, cv, lars, report", cmdCalib},
+	{"eval", "evaluate on labelled frames: pixel AUROC/AP/FPR95, SMIYC components, instances hit, false alarms", cmdEval},
+	{"train", "entropy maximization (train ood) and proxy-object images (train proxies)", cmdTrain},
 	{"synth", "synthetic drives, proxy anomalies and the tiny segmentation model", cmdSynth},
 	{"bench", "throughput of inference and of the whole pipeline", cmdBench},
 	{"version", "print the version", cmdVersion},

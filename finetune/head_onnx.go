@@ -1,0 +1,137 @@
+package finetune
+
+import (
+	"fmt"
+
+	"metaood/onnx"
+	"metaood/onnx/pb"
+)
+
+// InputNodes returns the nodes that bring the head's inputs to the size of scores (a linear,
+// align_corners Resize each, so coarse decoder features can join) and concatenate them, and the
+// name of the result. It adds the int64 constants it needs to m's initializers; the caller adds
+// the nodes after the producers of inputs and scores.
+func InputNodes(m *onnx.Model, inputs []string, scores, prefix string) (string, []*nodeSpec, error) {
+	if len(inputs) == 0 {
+		return "", nil, fmt.Errorf("%w: the head has no inputs", ErrConfig)
+	}
+	g := m.Proto.GetGraph()
+	for _, in := range inputs {
+		if m.Producer(in) == nil {
+			return "", nil, fmt.Errorf("%w: no node produces head input %q", ErrCut, in)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		v    int64
+	}{{"zero", 0}, {"two", 2}, {"four", 4}} {
+		t, err := onnx.Int64Tensor(prefix+"."+c.name, []int64{1}, []int64{c.v})
+		if err != nil {
+			return "", nil, err
+		}
+		g.Initializer = append(g.Initializer, t)
+	}
+	shapeS := prefix + ".scores_shape"
+	hw := prefix + ".scores_hw"
+	nodes := []*nodeSpec{
+		{op: "Shape", inputs: []string{scores}, output: shapeS},
+		{op: "Slice", inputs: []string{shapeS, prefix + ".two", prefix + ".four"}, output: hw},
+	}
+	var resized []string
+	for i, in := range inputs {
+		sh, nc, sizes, out := fmt.Sprintf("%s.in%d_shape", prefix, i), fmt.Sprintf("%s.in%d_nc", prefix, i),
+			fmt.Sprintf("%s.in%d_sizes", prefix, i), fmt.Sprintf("%s.in%d", prefix, i)
+		nodes = append(nodes,
+			&nodeSpec{op: "Shape", inputs: []string{in}, output: sh},
+			&nodeSpec{op: "Slice", inputs: []string{sh, prefix + ".zero", prefix + ".two"}, output: nc},
+			&nodeSpec{op: "Concat", inputs: []string{nc, hw}, output: sizes, attr: onnx.AttrInt("axis", 0)},
+			&nodeSpec{op: "Resize", inputs: []string{in, "", "", sizes}, output: out, more: []*pb.AttributeProto{onnx.AttrString("mode", "linear"),
+				onnx.AttrString("coordinate_transformation_mode", "align_corners")}})
+		resized = append(resized, out)
+	}
+	x := prefix + ".in"
+	nodes = append(nodes, &nodeSpec{op: "Concat", inputs: resized, output: x, attr: onnx.AttrInt("axis", 1)})
+	return x, nodes, nil
+}
+
+// Insert adds the head to m: its inputs are concatenated, run through the MLP as 1×1
+// convolutions, and added to scores, the value the final upsampling (or the output) reads;
+// every reader of scores except Shape nodes reads the sum instead.
+func (h *Head) Insert(m *onnx.Model, scores string) error {
+	g := m.Proto.GetGraph()
+	prefix := "metaood_head"
+	add := func(name string, dims []int64, data []float32) error {
+		t, err := onnx.FloatTensor(name, dims, data)
+		if err != nil {
+			return err
+		}
+		g.Initializer = append(g.Initializer, t)
+		return nil
+	}
+	dims := h.dims()
+	for l := range 3 {
+		if err := add(fmt.Sprintf("%s.w%d", prefix, l), []int64{int64(dims[l][0]), int64(dims[l][1]), 1, 1}, h.W[l]); err != nil {
+			return err
+		}
+		if err := add(fmt.Sprintf("%s.b%d", prefix, l), []int64{int64(dims[l][0])}, h.B[l]); err != nil {
+			return err
+		}
+	}
+	x, nodes, err := InputNodes(m, h.Inputs, scores, prefix)
+	if err != nil {
+		return err
+	}
+	for l := range 3 {
+		out := fmt.Sprintf("%s.z%d", prefix, l)
+		nodes = append(nodes, &nodeSpec{op: "Conv", inputs: []string{x, fmt.Sprintf("%s.w%d", prefix, l), fmt.Sprintf("%s.b%d", prefix, l)}, output: out})
+		x = out
+		if l < 2 {
+			nodes = append(nodes, &nodeSpec{op: "Relu", inputs: []string{x}, output: x + ".relu"})
+			x += ".relu"
+		}
+	}
+	sum := prefix + ".sum"
+	if h.Scale {
+		two, err := onnx.FloatTensor(prefix+".two_f", []int64{1}, []float32{2})
+		if err != nil {
+			return err
+		}
+		g.Initializer = append(g.Initializer, two)
+		nodes = append(nodes, &nodeSpec{op: "Sigmoid", inputs: []string{x}, output: prefix + ".sig"},
+			&nodeSpec{op: "Mul", inputs: []string{prefix + ".sig", prefix + ".two_f"}, output: prefix + ".scale"},
+			&nodeSpec{op: "Mul", inputs: []string{scores, prefix + ".scale"}, output: sum})
+	} else {
+		nodes = append(nodes, &nodeSpec{op: "Add", inputs: []string{scores, x}, output: sum})
+	}
+	readers := m.Consumers(scores)
+	// Insert the head right after the node that produces scores (the graph stays sorted).
+	pos := len(g.Node)
+	if p := m.Producer(scores); p != nil {
+		for i, n := range g.Node {
+			if n == p {
+				pos = i + 1
+			}
+		}
+	}
+	built := make([]*pbNode, 0, len(nodes))
+	for i, s := range nodes {
+		built = append(built, s.node(fmt.Sprintf("%s.%d", prefix, i)))
+	}
+	g.Node = append(g.Node[:pos], append(built, g.Node[pos:]...)...)
+	for _, r := range readers {
+		if r.GetOpType() == "Shape" {
+			continue
+		}
+		for i, in := range r.Input {
+			if in == scores {
+				r.Input[i] = sum
+			}
+		}
+	}
+	for _, o := range g.GetOutput() {
+		if o.GetName() == scores {
+			return fmt.Errorf("%w: the head cannot add to a graph output directly (%q)", ErrCut, scores)
+		}
+	}
+	return nil
+}
