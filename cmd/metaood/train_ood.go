@@ -31,23 +31,24 @@ func trainOOD(ctx context.Context, args []string) error {
 	classes := fs.Int("classes", 19, "class channels that take part (the first K; 19 for Cityscapes exports with a void channel; 0 = all)")
 	cut := fs.String("cut", "", "value name where the frozen part ends (default: as deep as the supported tail layers go)")
 	layers := fs.Int("train-layers", 0, "weighted layers trained, counted from the output (1 = only the classifier; 0 = the whole tail)")
-	hidden := fs.Int("head", 0, "instead of retraining the tail, add a residual 1x1 MLP head of this width to its class scores (0 = none)")
+	hidden := fs.Int("head", 0, "instead of retraining the tail, train a 1x1 MLP head of this width on its features (--head-mode; 0 = none)")
 	headIn := fs.StringArray("head-input", nil, "value the head reads (repeatable; resized to the class scores' size and concatenated; default: the tail's cut)")
 	headMode := fs.String("head-mode", "scale", "scale: the head sets a per-pixel temperature (never changes the predicted class); add: it adds to the class scores")
 	pf := addProxyFlags(fs, 160)
 	epochs := fs.Int("epochs", 6, "passes over the images")
-	batch := fs.Int("batch", 4, "images per Adam step")
+	batch := fs.Int("batch", 4, "images per Adam step when training the tail (a head takes 1024 sampled pixels a step)")
 	lr := fs.Float64("lr", 1e-3, "Adam learning rate")
 	lambda := fs.Float64("lambda", 0.9, "weight λ of the uniform target on proxy pixels (1−λ on known pixels)")
 	cacheDir := fs.String("cache", ".cache/finetune", "folder for the frozen part's features (bfloat16, about 13 MB per image for ESPNetv2)")
 	out := fs.String("out", "", "fine-tuned model .onnx to write (required); a checkpoint OUT.ckpt.onnx is kept after each epoch")
-	resume := fs.Bool("resume", false, "continue from OUT.ckpt.onnx")
+	resume := fs.Bool("resume", false, "continue from OUT.ckpt.onnx after its last finished epoch (Adam's moments start afresh)")
 	workers := fs.Int("workers", 0, "images processed in parallel (0 = all cores)")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: metaood train ood --model M.onnx --backgrounds DIR --proxies DIR --out OUT.onnx [flags]\n\n"+
-			"Entropy maximization (docs/METHOD.md): road frames with pasted proxy objects; known pixels keep the\n"+
-			"network's own prediction (cross-entropy, weight 1−λ), proxy pixels are pushed to the uniform\n"+
-			"distribution (weight λ). Only the tail is trained, in Go; the frozen part runs once per image.\n\nFlags:\n%s", fs.FlagUsages())
+			"Entropy maximization (Chan et al. 2021; README, 'Real roads'): road frames with pasted proxy objects;\n"+
+			"known pixels keep the network's own prediction (cross-entropy, weight 1−λ), proxy pixels are pushed\n"+
+			"to the uniform distribution (weight λ). Only the tail (or a head on its features, --head) is trained,\n"+
+			"in Go; the frozen part runs once per image in ONNX Runtime and its features are cached.\n\nFlags:\n%s", fs.FlagUsages())
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err

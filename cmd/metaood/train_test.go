@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"metaood/internal/sharedtest"
 	"metaood/onnx"
@@ -118,5 +119,62 @@ func TestTrainOODErrors(t *testing.T) {
 	}
 	if err := trainProxies(context.Background(), []string{"--out", dir}); !errors.Is(err, errUsage) {
 		t.Fatalf("no backgrounds: %v", err)
+	}
+}
+
+// TestTrainOODInterruptResume: Ctrl-C during training keeps the last finished epoch as a
+// checkpoint, and --resume goes on from it to the end.
+func TestTrainOODInterruptResume(t *testing.T) {
+	needORT(t)
+	model := sharedtest.Path(t, "models/espnetv2_s2.0_cityscapes_512x1024_rgb01.onnx")
+	data := sharedtest.Path(t, "data")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "tuned.onnx")
+	ckpt := filepath.Join(dir, "tuned.ckpt.onnx")
+	args := []string{"--model", model, "--backgrounds", filepath.Join(data, "road/kitti/testing"),
+		"--proxies", filepath.Join(data, "proxies/coco128_panoptic"), "--count", "2", "--epochs", "40", "--batch", "1",
+		"--cache", filepath.Join(dir, "cache"), "--out", out}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- trainOOD(ctx, args) }()
+	deadline := time.After(3 * time.Minute)
+	for {
+		if _, err := os.Stat(ckpt); err == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("training ended before its first checkpoint: %v", err)
+		case <-deadline:
+			cancel()
+			t.Fatal("no checkpoint after 3 minutes")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(3 * time.Minute):
+		t.Fatal("training did not stop after cancel")
+	}
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "--resume") {
+		t.Fatalf("interrupted run: %v (want context.Canceled and a hint to --resume)", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("an interrupted run must not write --out: %v", err)
+	}
+	m, err := onnx.LoadFile(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, _ := m.Metadata("metaood.finetune.epoch")
+	// Resume with fewer epochs left: it finishes from the checkpoint and removes it.
+	args[9] = "2" // --epochs
+	if err := trainOOD(context.Background(), append(args, "--resume")); err != nil {
+		t.Fatalf("resume from epoch %s: %v", ep, err)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Fatalf("resumed run wrote nothing: %v", err)
 	}
 }
