@@ -43,7 +43,7 @@ func (f *evalFlags) bind(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.known, "known", nil, "known-class check, repeatable: "+knownSyntax+": mIoU, pixel accuracy and IoU per class of the argmax over the map's channels (--classes) against train-id label PNGs (0…C−1, 255 ignore); images without a label file are skipped")
 	fs.StringVar(&f.out, "out", "", "output folder: eval.json, eval.md, roc.png, pr.png, overlays/<dataset>/<frame>.png")
 	f.sm = addSegModelFlags(fs, "segmentation model .onnx (default: the built-in tiny model)", "probs")
-	fs.StringVar(&f.classifier, "classifier", "", "meta classifier JSON (default: the built-in one, made for the built-in model)")
+	fs.StringVar(&f.classifier, "classifier", "", "meta classifier JSON (default: NAME.metaclf.json beside --model NAME.onnx if it exists, else the built-in one, made for the built-in model)")
 	fs.Float64Var(&f.clfThr, "classifier-threshold", 0, "remove a component when its P(false positive) exceeds this (0 = the classifier file's, usually 0.5)")
 	fs.Float64Var(&f.threshold, "threshold", postproc.DefaultThreshold, "normalized-entropy threshold of the anomaly mask")
 	fs.StringVar(&f.ood, "ood-labels", "", "Cityscapes-style labels: the values that mark anomalies, e.g. 2 for LostAndFound train ids (others known, --ignore-labels void)")
@@ -141,7 +141,13 @@ Flags:`)
 	if err != nil {
 		return err
 	}
-	clf, clfInfo, err := loadEvalClassifier(f.classifier, f.clfThr)
+	clfPath := f.classifier
+	if clfPath == "" && f.sm.Path != "" { // as run does: NAME.metaclf.json beside NAME.onnx
+		if p := classifierBeside(f.sm.Path); statOK(p) {
+			clfPath = p
+		}
+	}
+	clf, clfInfo, err := loadEvalClassifier(clfPath, f.clfThr)
 	if err != nil {
 		return err
 	}
@@ -596,4 +602,10 @@ func (ev *evaluator) knownFrame(p calib.ImagePair, e *oodeval.KnownEvaluator) er
 		return fmt.Errorf("label %s: %w", p.GT, err)
 	}
 	return nil
+}
+
+// statOK reports whether path exists.
+func statOK(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
