@@ -21,6 +21,7 @@ type Head struct {
 	In, Hidden int
 	Out        int          // class-score channels
 	Scale      bool         // multiply the scores by 2·sigmoid(z) instead of adding a residual
+	Context    int          // > 1: each input also enters averaged over a Context×Context window (see InputNodes)
 	W          [3][]float32 // [out][in] per layer
 	B          [3][]float32
 }

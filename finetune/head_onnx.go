@@ -11,7 +11,10 @@ import (
 // align_corners Resize each, so coarse decoder features can join) and concatenate them, and the
 // name of the result. It adds the int64 constants it needs to m's initializers; the caller adds
 // the nodes after the producers of inputs and scores.
-func InputNodes(m *onnx.Model, inputs []string, scores, prefix string) (string, []*nodeSpec, error) {
+//
+// With context > 1 every input is also averaged over a context×context window (stride 1,
+// padding ignored) and joins as well: a per-pixel head then sees its surroundings.
+func InputNodes(m *onnx.Model, inputs []string, scores, prefix string, context int) (string, []*nodeSpec, error) {
 	if len(inputs) == 0 {
 		return "", nil, fmt.Errorf("%w: the head has no inputs", ErrConfig)
 	}
@@ -48,6 +51,14 @@ func InputNodes(m *onnx.Model, inputs []string, scores, prefix string) (string, 
 			&nodeSpec{op: "Resize", inputs: []string{in, "", "", sizes}, output: out, more: []*pb.AttributeProto{onnx.AttrString("mode", "linear"),
 				onnx.AttrString("coordinate_transformation_mode", "align_corners")}})
 		resized = append(resized, out)
+		if context > 1 {
+			k, p := int64(context), int64(context/2)
+			pooled := out + "_ctx"
+			nodes = append(nodes, &nodeSpec{op: "AveragePool", inputs: []string{out}, output: pooled, more: []*pb.AttributeProto{
+				onnx.AttrInts("kernel_shape", k, k), onnx.AttrInts("strides", 1, 1), onnx.AttrInts("pads", p, p, p, p),
+				onnx.AttrInt("count_include_pad", 0)}})
+			resized = append(resized, pooled)
+		}
 	}
 	x := prefix + ".in"
 	nodes = append(nodes, &nodeSpec{op: "Concat", inputs: resized, output: x, attr: onnx.AttrInt("axis", 1)})
@@ -77,7 +88,7 @@ func (h *Head) Insert(m *onnx.Model, scores string) error {
 			return err
 		}
 	}
-	x, nodes, err := InputNodes(m, h.Inputs, scores, prefix)
+	x, nodes, err := InputNodes(m, h.Inputs, scores, prefix, h.Context)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,7 @@ type headRun struct {
 	inputs                       []string
 	hidden, k, workers, epochs   int
 	scale                        bool
+	context                      int
 	lr, lambda                   float64
 	pf                           *proxyFlags
 	args                         []string
@@ -45,7 +46,7 @@ func trainWithHead(ctx context.Context, r *headRun) error {
 	front := &onnx.Model{Proto: proto.Clone(r.base.Proto).(*pb.ModelProto)}
 	const frontOut = "metaood_front"
 	g := front.Proto.GetGraph()
-	headIn, nodes, err := finetune.InputNodes(front, r.inputs, r.tail.Scores, "metaood_head")
+	headIn, nodes, err := finetune.InputNodes(front, r.inputs, r.tail.Scores, "metaood_head", r.context)
 	if err != nil {
 		return fmt.Errorf("%w: --head-input: %v", errUsage, err)
 	}
@@ -84,6 +85,7 @@ func trainWithHead(ctx context.Context, r *headRun) error {
 	}
 	fmt.Fprintf(os.Stderr, "%d training pixels (%d features each) from %d composites\n", samples.Len(), samples.Dim, r.pf.count)
 	head := finetune.NewHead(r.inputs, samples.Dim, r.hidden, r.tail.Out, r.scale, r.pf.seed)
+	head.Context = r.context
 	started := time.Now()
 	var losses []string
 	hist, err := finetune.TrainHead(ctx, head, samples, finetune.HeadConfig{Classes: r.k, Lambda: r.lambda, LR: r.lr, Epochs: r.epochs,
@@ -128,8 +130,12 @@ func samplePixels(ctx context.Context, eng *infer.Engine, comp *finetune.Compose
 	var s *finetune.Samples
 	var shares float64
 	started, done := time.Now(), 0
+	kind := "head3"
+	if r.context > 1 {
+		kind = fmt.Sprintf("head3c%d", r.context)
+	}
 	for i := range r.pf.count {
-		hk := sha256.Sum256(fmt.Appendf(nil, "head3|%s|%v|%s|%d|%+v|%d|%v|%v|%d", baseSHA, r.inputs, r.tail.Scores, r.k, comp.Regime, comp.Seed, comp.Backgrounds, proxyNames(comp.Proxies), i))
+		hk := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%v|%s|%d|%+v|%d|%v|%v|%d", kind, baseSHA, r.inputs, r.tail.Scores, r.k, comp.Regime, comp.Seed, comp.Backgrounds, proxyNames(comp.Proxies), i))
 		key := hex.EncodeToString(hk[:12])
 		if !cache.Has(key) {
 			if err := ctx.Err(); err != nil {
@@ -266,8 +272,12 @@ func compareWithORT(path, preset string, fr *frame.Frame, want []float32, c, h, 
 
 // headDesc describes the head for the model's provenance.
 func headDesc(h *finetune.Head, scores string) string {
-	if h.Scale {
-		return fmt.Sprintf("1x1 MLP %d→%d→%d→1 on %s; %s multiplied by 2·sigmoid(output) (per-pixel temperature)", h.In, h.Hidden, h.Hidden, strings.Join(h.Inputs, " + "), scores)
+	in := strings.Join(h.Inputs, " + ")
+	if h.Context > 1 {
+		in += fmt.Sprintf(" (each also averaged over %dx%d)", h.Context, h.Context)
 	}
-	return fmt.Sprintf("1x1 MLP %d→%d→%d→%d on %s, added to %s", h.In, h.Hidden, h.Hidden, h.Out, strings.Join(h.Inputs, " + "), scores)
+	if h.Scale {
+		return fmt.Sprintf("1x1 MLP %d→%d→%d→1 on %s; %s multiplied by 2·sigmoid(output) (per-pixel temperature)", h.In, h.Hidden, h.Hidden, in, scores)
+	}
+	return fmt.Sprintf("1x1 MLP %d→%d→%d→%d on %s, added to %s", h.In, h.Hidden, h.Hidden, h.Out, in, scores)
 }

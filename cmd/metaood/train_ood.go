@@ -33,6 +33,7 @@ func trainOOD(ctx context.Context, args []string) error {
 	layers := fs.Int("train-layers", 0, "weighted layers trained, counted from the output (1 = only the classifier; 0 = the whole tail)")
 	hidden := fs.Int("head", 0, "instead of retraining the tail, train a 1x1 MLP head of this width on its features (--head-mode; 0 = none)")
 	headIn := fs.StringArray("head-input", nil, "value the head reads (repeatable; resized to the class scores' size and concatenated; default: the tail's cut)")
+	headCtx := fs.Int("head-context", 0, "also feed the head each input averaged over a KxK window (odd K > 1; 0 = none): context for a per-pixel head")
 	headMode := fs.String("head-mode", "scale", "scale: the head sets a per-pixel temperature (never changes the predicted class); add: it adds to the class scores")
 	pf := addProxyFlags(fs, 160)
 	epochs := fs.Int("epochs", 6, "passes over the images")
@@ -88,13 +89,16 @@ func trainOOD(ctx context.Context, args []string) error {
 	if *headMode != "scale" && *headMode != "add" {
 		return fmt.Errorf("%w: --head-mode %q: want scale or add", errUsage, *headMode)
 	}
+	if *headCtx < 0 || (*headCtx > 1 && *headCtx%2 == 0) {
+		return fmt.Errorf("%w: --head-context %d: want an odd window size, or 0", errUsage, *headCtx)
+	}
 	if *hidden > 0 {
 		inputs := *headIn
 		if len(inputs) == 0 {
 			inputs = []string{orig.Cut}
 		}
 		return trainWithHead(ctx, &headRun{model: *model, preset: *preset, out: *out, cacheDir: *cacheDir, raw: raw, base: base,
-			tail: orig, inputs: inputs, hidden: *hidden, scale: *headMode == "scale", k: k, workers: nw, epochs: *epochs, lr: *lr, lambda: *lambda, pf: pf, args: args})
+			tail: orig, inputs: inputs, hidden: *hidden, scale: *headMode == "scale", context: *headCtx, k: k, workers: nw, epochs: *epochs, lr: *lr, lambda: *lambda, pf: pf, args: args})
 	}
 	if *hidden < 0 {
 		return fmt.Errorf("%w: --head %d: want a width, or 0 for none", errUsage, *hidden)

@@ -59,7 +59,7 @@ func TestTrainOODHeadReal(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "head.onnx")
 	err := trainOOD(context.Background(), []string{"--model", model, "--backgrounds", filepath.Join(data, "road/kitti/testing"),
-		"--proxies", filepath.Join(data, "proxies/coco128_panoptic"), "--count", "2", "--epochs", "1", "--head", "8",
+		"--proxies", filepath.Join(data, "proxies/coco128_panoptic"), "--count", "2", "--epochs", "1", "--head", "8", "--head-context", "3",
 		"--head-input", "/m/bu_br_l4/bu_br_l4.1/PRelu_output_0", "--cache", filepath.Join(dir, "cache"), "--out", out})
 	if err != nil {
 		t.Fatal(err)
