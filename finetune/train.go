@@ -190,15 +190,19 @@ func labelled(labels []uint8, k int) int {
 // prediction: the known classes are trained to stay what they were).
 func (t *Tail) PseudoLabels(feat []float32, h, w, k int, labels []uint8) {
 	var a activations
-	s := t.forward(feat, h, w, &a)
-	n := h * w
+	FillPseudoLabels(t.forward(feat, h, w, &a), h*w, k, labels)
+}
+
+// FillPseudoLabels gives every LabelIgnore pixel of labels the argmax over the first k of the
+// planar class scores (k×n).
+func FillPseudoLabels(scores []float32, n, k int, labels []uint8) {
 	for j := range n {
 		if labels[j] != LabelIgnore {
 			continue
 		}
-		best, bv := 0, s[j]
+		best, bv := 0, scores[j]
 		for c := 1; c < k; c++ {
-			if v := s[c*n+j]; v > bv {
+			if v := scores[c*n+j]; v > bv {
 				best, bv = c, v
 			}
 		}

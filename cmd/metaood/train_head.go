@@ -154,7 +154,7 @@ func samplePixels(ctx context.Context, eng *infer.Engine, comp *finetune.Compose
 			n := o.H * o.W
 			labels := finetune.DownsampleLabels(c.Labels, c.W, c.H, o.W, o.H)
 			scores := o.Data[(o.C-r.tail.Out)*n:]
-			pseudoLabel(scores, n, r.k, labels)
+			finetune.FillPseudoLabels(scores, n, r.k, labels)
 			idx, wp, wo := finetune.SamplePixels(labels, r.k, maxProxy, maxOther, rand.New(rand.NewPCG(r.pf.seed, uint64(i))))
 			// Stored as C+1 channels: the features and scores, then each pixel's weight.
 			m := len(idx)
@@ -195,22 +195,6 @@ func samplePixels(ctx context.Context, eng *infer.Engine, comp *finetune.Compose
 		shares /= float64(done)
 	}
 	return s, shares, nil
-}
-
-// pseudoLabel gives every LabelIgnore pixel the argmax of the first k scores.
-func pseudoLabel(scores []float32, n, k int, labels []uint8) {
-	for j := range n {
-		if labels[j] != finetune.LabelIgnore {
-			continue
-		}
-		best, bv := 0, scores[j]
-		for c := 1; c < k; c++ {
-			if v := scores[c*n+j]; v > bv {
-				best, bv = c, v
-			}
-		}
-		labels[j] = uint8(best)
-	}
 }
 
 // verifyHead checks ONNX Runtime on the written model against the Go computation (original
