@@ -14,7 +14,7 @@ import (
 //
 // With context > 1 every input is also averaged over a context×context window (stride 1,
 // padding ignored) and joins as well: a per-pixel head then sees its surroundings.
-func InputNodes(m *onnx.Model, inputs []string, scores, prefix string, context int) (string, []*nodeSpec, error) {
+func InputNodes(m *onnx.Model, inputs []string, scores, prefix string, context int) (string, []*NodeSpec, error) {
 	if len(inputs) == 0 {
 		return "", nil, fmt.Errorf("%w: the head has no inputs", ErrConfig)
 	}
@@ -36,7 +36,7 @@ func InputNodes(m *onnx.Model, inputs []string, scores, prefix string, context i
 	}
 	shapeS := prefix + ".scores_shape"
 	hw := prefix + ".scores_hw"
-	nodes := []*nodeSpec{
+	nodes := []*NodeSpec{
 		{op: "Shape", inputs: []string{scores}, output: shapeS},
 		{op: "Slice", inputs: []string{shapeS, prefix + ".two", prefix + ".four"}, output: hw},
 	}
@@ -45,23 +45,23 @@ func InputNodes(m *onnx.Model, inputs []string, scores, prefix string, context i
 		sh, nc, sizes, out := fmt.Sprintf("%s.in%d_shape", prefix, i), fmt.Sprintf("%s.in%d_nc", prefix, i),
 			fmt.Sprintf("%s.in%d_sizes", prefix, i), fmt.Sprintf("%s.in%d", prefix, i)
 		nodes = append(nodes,
-			&nodeSpec{op: "Shape", inputs: []string{in}, output: sh},
-			&nodeSpec{op: "Slice", inputs: []string{sh, prefix + ".zero", prefix + ".two"}, output: nc},
-			&nodeSpec{op: "Concat", inputs: []string{nc, hw}, output: sizes, attr: onnx.AttrInt("axis", 0)},
-			&nodeSpec{op: "Resize", inputs: []string{in, "", "", sizes}, output: out, more: []*pb.AttributeProto{onnx.AttrString("mode", "linear"),
+			&NodeSpec{op: "Shape", inputs: []string{in}, output: sh},
+			&NodeSpec{op: "Slice", inputs: []string{sh, prefix + ".zero", prefix + ".two"}, output: nc},
+			&NodeSpec{op: "Concat", inputs: []string{nc, hw}, output: sizes, attrs: []*pb.AttributeProto{onnx.AttrInt("axis", 0)}},
+			&NodeSpec{op: "Resize", inputs: []string{in, "", "", sizes}, output: out, attrs: []*pb.AttributeProto{onnx.AttrString("mode", "linear"),
 				onnx.AttrString("coordinate_transformation_mode", "align_corners")}})
 		resized = append(resized, out)
 		if context > 1 {
 			k, p := int64(context), int64(context/2)
 			pooled := out + "_ctx"
-			nodes = append(nodes, &nodeSpec{op: "AveragePool", inputs: []string{out}, output: pooled, more: []*pb.AttributeProto{
+			nodes = append(nodes, &NodeSpec{op: "AveragePool", inputs: []string{out}, output: pooled, attrs: []*pb.AttributeProto{
 				onnx.AttrInts("kernel_shape", k, k), onnx.AttrInts("strides", 1, 1), onnx.AttrInts("pads", p, p, p, p),
 				onnx.AttrInt("count_include_pad", 0)}})
 			resized = append(resized, pooled)
 		}
 	}
 	x := prefix + ".in"
-	nodes = append(nodes, &nodeSpec{op: "Concat", inputs: resized, output: x, attr: onnx.AttrInt("axis", 1)})
+	nodes = append(nodes, &NodeSpec{op: "Concat", inputs: resized, output: x, attrs: []*pb.AttributeProto{onnx.AttrInt("axis", 1)}})
 	return x, nodes, nil
 }
 
@@ -94,10 +94,10 @@ func (h *Head) Insert(m *onnx.Model, scores string) error {
 	}
 	for l := range 3 {
 		out := fmt.Sprintf("%s.z%d", prefix, l)
-		nodes = append(nodes, &nodeSpec{op: "Conv", inputs: []string{x, fmt.Sprintf("%s.w%d", prefix, l), fmt.Sprintf("%s.b%d", prefix, l)}, output: out})
+		nodes = append(nodes, &NodeSpec{op: "Conv", inputs: []string{x, fmt.Sprintf("%s.w%d", prefix, l), fmt.Sprintf("%s.b%d", prefix, l)}, output: out})
 		x = out
 		if l < 2 {
-			nodes = append(nodes, &nodeSpec{op: "Relu", inputs: []string{x}, output: x + ".relu"})
+			nodes = append(nodes, &NodeSpec{op: "Relu", inputs: []string{x}, output: x + ".relu"})
 			x += ".relu"
 		}
 	}
@@ -108,11 +108,11 @@ func (h *Head) Insert(m *onnx.Model, scores string) error {
 			return err
 		}
 		g.Initializer = append(g.Initializer, two)
-		nodes = append(nodes, &nodeSpec{op: "Sigmoid", inputs: []string{x}, output: prefix + ".sig"},
-			&nodeSpec{op: "Mul", inputs: []string{prefix + ".sig", prefix + ".two_f"}, output: prefix + ".scale"},
-			&nodeSpec{op: "Mul", inputs: []string{scores, prefix + ".scale"}, output: sum})
+		nodes = append(nodes, &NodeSpec{op: "Sigmoid", inputs: []string{x}, output: prefix + ".sig"},
+			&NodeSpec{op: "Mul", inputs: []string{prefix + ".sig", prefix + ".two_f"}, output: prefix + ".scale"},
+			&NodeSpec{op: "Mul", inputs: []string{scores, prefix + ".scale"}, output: sum})
 	} else {
-		nodes = append(nodes, &nodeSpec{op: "Add", inputs: []string{scores, x}, output: sum})
+		nodes = append(nodes, &NodeSpec{op: "Add", inputs: []string{scores, x}, output: sum})
 	}
 	readers := m.Consumers(scores)
 	// Insert the head right after the node that produces scores (the graph stays sorted).
@@ -124,9 +124,9 @@ func (h *Head) Insert(m *onnx.Model, scores string) error {
 			}
 		}
 	}
-	built := make([]*pbNode, 0, len(nodes))
+	built := make([]*pb.NodeProto, 0, len(nodes))
 	for i, s := range nodes {
-		built = append(built, s.node(fmt.Sprintf("%s.%d", prefix, i)))
+		built = append(built, s.Node(fmt.Sprintf("%s.%d", prefix, i)))
 	}
 	g.Node = append(g.Node[:pos], append(built, g.Node[pos:]...)...)
 	for _, r := range readers {

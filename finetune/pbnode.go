@@ -2,28 +2,15 @@ package finetune
 
 import "metaood/onnx/pb"
 
-type pbNode = pb.NodeProto
-
-// NodeSpec is a node to insert into an existing graph.
-type NodeSpec = nodeSpec
-
-// Node builds the node, named name.
-func (s *nodeSpec) Node(name string) *pb.NodeProto { return s.node(name) }
-
-// nodeSpec is a node to insert into an existing graph.
-type nodeSpec struct {
+// NodeSpec is a node to insert into an existing graph (see InputNodes and Head.Insert).
+type NodeSpec struct {
 	op     string
 	inputs []string
 	output string
-	attr   *pb.AttributeProto
-	more   []*pb.AttributeProto
+	attrs  []*pb.AttributeProto
 }
 
-func (s *nodeSpec) node(name string) *pb.NodeProto {
-	n := &pb.NodeProto{Name: name, OpType: s.op, Input: s.inputs, Output: []string{s.output}}
-	if s.attr != nil {
-		n.Attribute = []*pb.AttributeProto{s.attr}
-	}
-	n.Attribute = append(n.Attribute, s.more...)
-	return n
+// Node builds the node, named name.
+func (s *NodeSpec) Node(name string) *pb.NodeProto {
+	return &pb.NodeProto{Name: name, OpType: s.op, Input: s.inputs, Output: []string{s.output}, Attribute: s.attrs}
 }

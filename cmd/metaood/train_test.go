@@ -13,18 +13,25 @@ import (
 	"metaood/onnx"
 )
 
+// realTrainArgs returns the arguments of a small `train ood` run on the real ESPNetv2 (two KITTI
+// composites), with the cache in dir and extra flags before --out, and the shared data folder.
+func realTrainArgs(t *testing.T, dir, out string, extra ...string) (args []string, data string) {
+	t.Helper()
+	needORT(t)
+	model := sharedtest.Path(t, "models/espnetv2_s2.0_cityscapes_512x1024_rgb01.onnx")
+	data = sharedtest.Path(t, "data")
+	args = []string{"--model", model, "--backgrounds", filepath.Join(data, "road/kitti/testing"),
+		"--proxies", filepath.Join(data, "proxies/coco128_panoptic"), "--count", "2", "--cache", filepath.Join(dir, "cache")}
+	return append(append(args, extra...), "--out", out), data
+}
+
 // TestTrainOODReal fine-tunes the real ESPNetv2's tail on two composites for one epoch: the
 // written model keeps its inputs and outputs, records its provenance, and ONNX Runtime running it
 // agrees with the Go forward pass (checked inside the command; an error fails the test).
 func TestTrainOODReal(t *testing.T) {
-	needORT(t)
-	model := sharedtest.Path(t, "models/espnetv2_s2.0_cityscapes_512x1024_rgb01.onnx")
-	data := sharedtest.Path(t, "data")
 	dir := t.TempDir()
 	out := filepath.Join(dir, "tuned.onnx")
-	args := []string{"--model", model, "--backgrounds", filepath.Join(data, "road/kitti/testing"),
-		"--proxies", filepath.Join(data, "proxies/coco128_panoptic"), "--count", "2", "--epochs", "1", "--batch", "2",
-		"--cache", filepath.Join(dir, "cache"), "--out", out}
+	args, _ := realTrainArgs(t, dir, out, "--epochs", "1", "--batch", "2")
 	if err := trainOOD(context.Background(), args); err != nil {
 		t.Fatal(err)
 	}
@@ -53,15 +60,11 @@ func TestTrainOODReal(t *testing.T) {
 // epoch): the command's own check that ONNX Runtime equals the Go forward pass must hold, and the
 // provenance must not hold this machine's absolute paths.
 func TestTrainOODHeadReal(t *testing.T) {
-	needORT(t)
-	model := sharedtest.Path(t, "models/espnetv2_s2.0_cityscapes_512x1024_rgb01.onnx")
-	data := sharedtest.Path(t, "data")
 	dir := t.TempDir()
 	out := filepath.Join(dir, "head.onnx")
-	err := trainOOD(context.Background(), []string{"--model", model, "--backgrounds", filepath.Join(data, "road/kitti/testing"),
-		"--proxies", filepath.Join(data, "proxies/coco128_panoptic"), "--count", "2", "--epochs", "1", "--head", "8", "--head-context", "3",
-		"--head-input", "/m/bu_br_l4/bu_br_l4.1/PRelu_output_0", "--cache", filepath.Join(dir, "cache"), "--out", out})
-	if err != nil {
+	args, data := realTrainArgs(t, dir, out, "--epochs", "1", "--head", "8", "--head-context", "3",
+		"--head-input", "/m/bu_br_l4/bu_br_l4.1/PRelu_output_0")
+	if err := trainOOD(context.Background(), args); err != nil {
 		t.Fatal(err)
 	}
 	m, err := onnx.LoadFile(out)
@@ -125,15 +128,10 @@ func TestTrainOODErrors(t *testing.T) {
 // TestTrainOODInterruptResume: Ctrl-C during training keeps the last finished epoch as a
 // checkpoint, and --resume goes on from it to the end.
 func TestTrainOODInterruptResume(t *testing.T) {
-	needORT(t)
-	model := sharedtest.Path(t, "models/espnetv2_s2.0_cityscapes_512x1024_rgb01.onnx")
-	data := sharedtest.Path(t, "data")
 	dir := t.TempDir()
 	out := filepath.Join(dir, "tuned.onnx")
 	ckpt := filepath.Join(dir, "tuned.ckpt.onnx")
-	args := []string{"--model", model, "--backgrounds", filepath.Join(data, "road/kitti/testing"),
-		"--proxies", filepath.Join(data, "proxies/coco128_panoptic"), "--count", "2", "--epochs", "40", "--batch", "1",
-		"--cache", filepath.Join(dir, "cache"), "--out", out}
+	args, _ := realTrainArgs(t, dir, out, "--epochs", "40", "--batch", "1")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- trainOOD(ctx, args) }()
@@ -170,8 +168,8 @@ func TestTrainOODInterruptResume(t *testing.T) {
 	}
 	ep, _ := m.Metadata("metaood.finetune.epoch")
 	// Resume with fewer epochs left: it finishes from the checkpoint and removes it.
-	args[9] = "2" // --epochs
-	if err := trainOOD(context.Background(), append(args, "--resume")); err != nil {
+	resume, _ := realTrainArgs(t, dir, out, "--epochs", "2", "--batch", "1", "--resume")
+	if err := trainOOD(context.Background(), resume); err != nil {
 		t.Fatalf("resume from epoch %s: %v", ep, err)
 	}
 	if _, err := os.Stat(out); err != nil {
