@@ -1,4 +1,4 @@
-module metaood
+module github.com/metaood/metaood
 
 go 1.26.8
 

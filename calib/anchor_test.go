@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"metaood/internal/sharedtest"
+	"github.com/metaood/metaood/internal/sharedtest"
 )
 
 // anchors are sklearn's figures on the shared dataset (../shared/conformance/anchors.json).

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"sync"
 
-	"metaood/internal/npy"
-	"metaood/postproc"
+	"github.com/metaood/metaood/internal/npy"
+	"github.com/metaood/metaood/postproc"
 )
 
 // Frame is one labelled frame for a dataset: an image id (stable name or number) and the map with its

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"metaood/internal/sharedtest"
-	"metaood/postproc"
+	"github.com/metaood/metaood/internal/sharedtest"
+	"github.com/metaood/metaood/postproc"
 )
 
 // TestBuildDatasetConformance builds a dataset from the conformance cases (probs.npy + gt.png, linked

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"metaood/metaclf"
+	"github.com/metaood/metaood/metaclf"
 )
 
 // TrainOptions configure Train.

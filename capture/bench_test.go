@@ -5,7 +5,7 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 // BenchmarkFromMat: copying a decoded 1024x512 BGR Mat into a pooled frame.

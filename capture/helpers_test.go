@@ -11,7 +11,7 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 // colour of test frame i: distinct, far apart, survives MJPG.

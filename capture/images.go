@@ -6,7 +6,7 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 // imageSource reads an image, a folder of images or a glob, in name order.

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 // Latest is the one-slot queue at a live source's edge: Put never blocks and keeps only the

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 func TestLatestKeepsNewestAndCountsDrops(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 // device is an open live stream. next blocks until a frame (stamped by the source) or an error

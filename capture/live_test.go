@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 // fakeDev yields left frames then fails (a camera unplugged), or blocks until block is closed.

@@ -5,7 +5,7 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 // fromMat copies an 8-bit image Mat (BGR, gray or BGRA) into a new pooled BGR24 frame. tmp is

@@ -5,7 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"metaood/internal/promutil"
+	"github.com/metaood/metaood/internal/promutil"
 )
 
 // Stats are a source's counters so far.

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"sync"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 // OpenAll opens several sources (a test rig has several cameras) with the same options; ids

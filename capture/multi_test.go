@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 func TestOpenAllRunAll(t *testing.T) {

@@ -3,7 +3,7 @@ package capture
 import (
 	"sync"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 // Frame buffers are pooled by exact size (a run has one or a few frame sizes).

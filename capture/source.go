@@ -16,7 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 // Source produces frames.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"metaood/frame"
-	"metaood/synth"
+	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/synth"
 )
 
 // DefaultSynthFrames is the length of a "synth" drive without frames=N, so that a run ends.

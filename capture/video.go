@@ -7,7 +7,7 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 // videoSource replays a video file, as fast as possible or at the file's frame rate.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"metaood/internal/sharedtest"
+	"github.com/metaood/metaood/internal/sharedtest"
 )
 
 // The smoke test: OpenCV writes a video and reads it back frame for frame.

@@ -15,7 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"metaood/event"
+	"github.com/metaood/metaood/event"
 )
 
 // Run is the configuration of `metaood run`. YAML keys match the flag names (dashes → underscores).

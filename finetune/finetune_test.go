@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"metaood/onnx"
+	"github.com/metaood/metaood/onnx"
 )
 
 // testTail builds a small model with every supported layer: BN(6) → PRelu → shuffle(2×3) →

@@ -3,8 +3,8 @@ package finetune
 import (
 	"fmt"
 
-	"metaood/onnx"
-	"metaood/onnx/pb"
+	"github.com/metaood/metaood/onnx"
+	"github.com/metaood/metaood/onnx/pb"
 )
 
 // InputNodes returns the nodes that bring the head's inputs to the size of scores (a linear,

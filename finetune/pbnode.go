@@ -1,6 +1,6 @@
 package finetune
 
-import "metaood/onnx/pb"
+import "github.com/metaood/metaood/onnx/pb"
 
 // NodeSpec is a node to insert into an existing graph (see InputNodes and Head.Insert).
 type NodeSpec struct {

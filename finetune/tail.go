@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"metaood/onnx"
-	"metaood/onnx/pb"
+	"github.com/metaood/metaood/onnx"
+	"github.com/metaood/metaood/onnx/pb"
 )
 
 // opKind is one layer type a Tail can run and train.

@@ -4,8 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"metaood/frame"
-	"metaood/internal/sharedtest"
+	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/internal/sharedtest"
 )
 
 // BenchmarkPreprocess: BGR24 → planar floats with a preset, at model size (no resize) and from

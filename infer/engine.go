@@ -13,7 +13,7 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 // Output is the model's answer for one frame.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 func solid(src string, seq uint64, w, h int, b, g, r byte) *frame.Frame {

@@ -9,7 +9,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 	"gocv.io/x/gocv"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 // Infer runs frames through the model, in groups of at most the batch size (frames of one

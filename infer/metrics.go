@@ -3,7 +3,7 @@ package infer
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"metaood/internal/promutil"
+	"github.com/metaood/metaood/internal/promutil"
 )
 
 // metrics are the engine's Prometheus collectors. Several engines may share one registry:

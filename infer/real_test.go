@@ -7,8 +7,8 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"metaood/frame"
-	"metaood/internal/sharedtest"
+	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/internal/sharedtest"
 )
 
 // One frame of a real dashcam clip through a real Cityscapes model (fixed [1,3,512,1024],

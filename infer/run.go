@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 // maxFailedRuns is how many consecutive all-failing batches Run tolerates before it gives up

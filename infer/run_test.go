@@ -8,7 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"metaood/frame"
+	"github.com/metaood/metaood/frame"
 )
 
 func recv(t *testing.T, out <-chan *Output) (*Output, bool) {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"metaood/segmodel"
+	"github.com/metaood/metaood/segmodel"
 )
 
 func ptr(v float64) *float64 { return &v }

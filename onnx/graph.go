@@ -8,7 +8,7 @@ package onnx
 import (
 	"fmt"
 
-	"metaood/onnx/pb"
+	"github.com/metaood/metaood/onnx/pb"
 )
 
 // Default IR and opset versions written by NewGraph: IR 8 is what onnx.proto3 here describes,

@@ -6,7 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"metaood/onnx/pb"
+	"github.com/metaood/metaood/onnx/pb"
 )
 
 // Model is an ONNX model in memory. Proto is exposed for edits this package does not cover.

@@ -10,7 +10,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"metaood/onnx/pb"
+	"github.com/metaood/metaood/onnx/pb"
 )
 
 // tinyGraph builds image → Conv(3→2, 3×3) → Relu → AveragePool, with symbolic N/H/W.

@@ -1,6 +1,6 @@
 package onnx
 
-import "metaood/onnx/pb"
+import "github.com/metaood/metaood/onnx/pb"
 
 // AttrInt returns an INT attribute.
 func AttrInt(name string, v int64) *pb.AttributeProto {

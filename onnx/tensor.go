@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"metaood/onnx/pb"
+	"github.com/metaood/metaood/onnx/pb"
 )
 
 // FloatTensor returns a float32 TensorProto named name with the given dims, data stored as

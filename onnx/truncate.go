@@ -3,7 +3,7 @@ package onnx
 import (
 	"fmt"
 
-	"metaood/onnx/pb"
+	"github.com/metaood/metaood/onnx/pb"
 )
 
 // Truncate cuts the graph at value name: name becomes the only graph output, declared as a

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"metaood/onnx/pb"
+	"github.com/metaood/metaood/onnx/pb"
 )
 
 func TestTruncate(t *testing.T) {

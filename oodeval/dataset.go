@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"metaood/calib"
-	"metaood/postproc"
+	"github.com/metaood/metaood/calib"
+	"github.com/metaood/metaood/postproc"
 )
 
 // Label values of the SegmentMeIfYouCan convention, which everything in this package uses.

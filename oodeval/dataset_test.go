@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"metaood/calib"
-	"metaood/postproc"
+	"github.com/metaood/metaood/calib"
+	"github.com/metaood/metaood/postproc"
 )
 
 func writePNG(t *testing.T, path string, img image.Image) {

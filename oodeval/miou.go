@@ -6,7 +6,7 @@ import (
 	"math"
 	"os"
 
-	"metaood/postproc"
+	"github.com/metaood/metaood/postproc"
 )
 
 // Known-class segmentation quality (`metaood eval --known`): did fine-tuning for anomalies cost the

@@ -4,7 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"metaood/postproc"
+	"github.com/metaood/metaood/postproc"
 )
 
 // TestAgreesWithPostproc: on a random map with anomalies and void, the counts oodeval derives from

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"metaood/event"
-	"metaood/frame"
+	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/frame"
 )
 
 // fakeSource sends n frames of w×h. With fails > 0 the first `fails` runs return errFake after

@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"metaood/event"
+	"github.com/metaood/metaood/event"
 )
 
 // Stage names used in metrics, stats events and the bench table.

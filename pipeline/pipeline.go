@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"metaood/event"
-	"metaood/frame"
+	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/frame"
 )
 
 // Config is everything a run needs. Sources, Segmenter and Analyzer are required.

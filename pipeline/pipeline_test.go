@@ -17,7 +17,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"metaood/event"
+	"github.com/metaood/metaood/event"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"metaood/event"
+	"github.com/metaood/metaood/event"
 )
 
 // ProgressSink draws a one-line progress bar (for replays of files), at most 4 times a second.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"metaood/event"
+	"github.com/metaood/metaood/event"
 )
 
 func TestReorder(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"metaood/event"
-	"metaood/frame"
+	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/frame"
 )
 
 // maxFirstErrors is how many per-frame error messages the summary keeps.

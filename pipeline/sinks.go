@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"metaood/event"
+	"github.com/metaood/metaood/event"
 )
 
 // JSONLSink writes each event as one JSON line. Lines are flushed as they are written so a crash

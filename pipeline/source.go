@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"metaood/event"
-	"metaood/frame"
+	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/frame"
 )
 
 // supervise runs one source until it ends, forwarding its frames to merged. A live source that

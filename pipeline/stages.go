@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"metaood/event"
-	"metaood/frame"
+	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/frame"
 )
 
 // job is a map with its position in the pipeline's input order.

@@ -4,7 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"metaood/event"
+	"github.com/metaood/metaood/event"
 )
 
 // States carries source state reports from a capture layer that retries live sources itself

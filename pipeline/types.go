@@ -10,8 +10,8 @@ import (
 	"image"
 	"time"
 
-	"metaood/event"
-	"metaood/frame"
+	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/frame"
 )
 
 // Source delivers frames. capture.Source satisfies it.

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"metaood/event"
+	"github.com/metaood/metaood/event"
 )
 
 // WebhookSink POSTs each event (application/json) to a URL from its own goroutine. Its queue is

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"testing"
 
-	"metaood/internal/npy"
-	"metaood/internal/sharedtest"
+	"github.com/metaood/metaood/internal/npy"
+	"github.com/metaood/metaood/internal/sharedtest"
 )
 
 // fixture is one conformance case of ../shared/conformance/cases.

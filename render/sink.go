@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"metaood/event"
-	"metaood/pipeline"
+	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/pipeline"
 )
 
 // SinkOptions configure the annotated-frame output of a run.

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"metaood/event"
-	"metaood/frame"
-	"metaood/pipeline"
+	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/pipeline"
 )
 
 func result(src string, seq uint64, w, h int, emergency bool) *pipeline.Result {

@@ -3,7 +3,7 @@ package segmodel
 import (
 	"fmt"
 
-	"metaood/onnx"
+	"github.com/metaood/metaood/onnx"
 )
 
 // Names of the model's input and output, fixed by DESIGN.md.

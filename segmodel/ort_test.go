@@ -15,8 +15,8 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
-	"metaood/infer"
-	"metaood/onnx"
+	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/onnx"
 )
 
 var ortErr error // why ONNX Runtime could not start; tests that need it fail with it

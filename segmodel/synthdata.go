@@ -3,7 +3,7 @@ package segmodel
 import (
 	"fmt"
 
-	"metaood/synth"
+	"github.com/metaood/metaood/synth"
 )
 
 // Size is an image size in pixels.

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"testing"
 
-	"metaood/onnx"
-	"metaood/synth"
+	"github.com/metaood/metaood/onnx"
+	"github.com/metaood/metaood/synth"
 )
 
 // heldOut is synthetic data the embedded model never saw: another drive seed than its

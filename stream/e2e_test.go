@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"metaood/internal/browsertest"
+	"github.com/metaood/metaood/internal/browsertest"
 )
 
 // e2eResult is what one browser run measured.

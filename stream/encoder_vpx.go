@@ -2,7 +2,7 @@
 
 package stream
 
-import "metaood/stream/vpx"
+import "github.com/metaood/metaood/stream/vpx"
 
 // newVPXEncoder returns a libvpx VP8 encoder tuned for live latency (see stream/vpx).
 func newVPXEncoder(s encoderSettings) (encoder, error) {

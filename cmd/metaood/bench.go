@@ -16,12 +16,12 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"metaood/capture"
-	"metaood/config"
-	"metaood/frame"
-	"metaood/pipeline"
-	"metaood/postproc"
-	"metaood/render"
+	"github.com/metaood/metaood/capture"
+	"github.com/metaood/metaood/config"
+	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/pipeline"
+	"github.com/metaood/metaood/postproc"
+	"github.com/metaood/metaood/render"
 )
 
 // benchResult is what `metaood bench` measured. CPU times are of the whole process (Go and

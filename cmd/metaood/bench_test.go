@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"metaood/config"
+	"github.com/metaood/metaood/config"
 )
 
 func TestBenchTable(t *testing.T) {

@@ -14,14 +14,14 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"metaood/calib"
-	"metaood/config"
-	"metaood/frame"
-	"metaood/infer"
-	"metaood/metaclf"
-	"metaood/postproc"
-	"metaood/segmodel"
-	"metaood/synth"
+	"github.com/metaood/metaood/calib"
+	"github.com/metaood/metaood/config"
+	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/metaclf"
+	"github.com/metaood/metaood/postproc"
+	"github.com/metaood/metaood/segmodel"
+	"github.com/metaood/metaood/synth"
 )
 
 // calibCommands are the subcommands of `metaood calib`.

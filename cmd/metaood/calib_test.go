@@ -11,13 +11,13 @@ import (
 	"strings"
 	"testing"
 
-	"metaood/calib"
-	"metaood/infer"
-	"metaood/internal/npy"
-	"metaood/metaclf"
-	"metaood/postproc"
-	"metaood/segmodel"
-	"metaood/synth"
+	"github.com/metaood/metaood/calib"
+	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/internal/npy"
+	"github.com/metaood/metaood/metaclf"
+	"github.com/metaood/metaood/postproc"
+	"github.com/metaood/metaood/segmodel"
+	"github.com/metaood/metaood/synth"
 )
 
 // needORT skips a test that runs a model when ONNX Runtime is not installed.

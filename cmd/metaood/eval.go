@@ -15,12 +15,12 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"metaood/calib"
-	"metaood/infer"
-	"metaood/metaclf"
-	"metaood/oodeval"
-	"metaood/postproc"
-	"metaood/segmodel"
+	"github.com/metaood/metaood/calib"
+	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/metaclf"
+	"github.com/metaood/metaood/oodeval"
+	"github.com/metaood/metaood/postproc"
+	"github.com/metaood/metaood/segmodel"
 )
 
 // evalFlags are the settings of `metaood eval`.

@@ -14,10 +14,10 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"metaood/calib"
-	"metaood/internal/sharedtest"
-	"metaood/oodeval"
-	"metaood/synth"
+	"github.com/metaood/metaood/calib"
+	"github.com/metaood/metaood/internal/sharedtest"
+	"github.com/metaood/metaood/oodeval"
+	"github.com/metaood/metaood/synth"
 )
 
 // evalReadReport reads OUT/eval.json.

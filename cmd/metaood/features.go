@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"metaood/internal/npy"
-	"metaood/postproc"
+	"github.com/metaood/metaood/internal/npy"
+	"github.com/metaood/metaood/postproc"
 )
 
 // cmdFeatures writes the per-component metrics (37+2C columns, SPEC §2.3 order) of one class map

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"metaood/internal/npy"
-	"metaood/internal/sharedtest"
+	"github.com/metaood/metaood/internal/npy"
+	"github.com/metaood/metaood/internal/sharedtest"
 )
 
 // TestFeaturesConformance runs the command on a reference case and compares its CSV with the

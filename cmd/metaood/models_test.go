@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"metaood/internal/sharedtest"
-	"metaood/metaclf"
+	"github.com/metaood/metaood/internal/sharedtest"
+	"github.com/metaood/metaood/metaclf"
 )
 
 // shippedModel is the real-road model committed in models/ (relative to this package's folder).

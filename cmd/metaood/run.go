@@ -17,19 +17,19 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"metaood/capture"
-	"metaood/config"
-	"metaood/event"
-	"metaood/frame"
-	"metaood/infer"
-	"metaood/metaclf"
-	"metaood/onnx"
-	"metaood/onnx/pb"
-	"metaood/pipeline"
-	"metaood/postproc"
-	"metaood/render"
-	"metaood/segmodel"
-	"metaood/stream"
+	"github.com/metaood/metaood/capture"
+	"github.com/metaood/metaood/config"
+	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/metaclf"
+	"github.com/metaood/metaood/onnx"
+	"github.com/metaood/metaood/onnx/pb"
+	"github.com/metaood/metaood/pipeline"
+	"github.com/metaood/metaood/postproc"
+	"github.com/metaood/metaood/render"
+	"github.com/metaood/metaood/segmodel"
+	"github.com/metaood/metaood/stream"
 )
 
 // runFlags binds the flags of `metaood run` to c (whose values are the defaults shown).

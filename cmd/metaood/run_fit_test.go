@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"metaood/config"
-	"metaood/frame"
-	"metaood/internal/sharedtest"
-	"metaood/metaclf"
-	"metaood/pipeline"
-	"metaood/segmodel"
+	"github.com/metaood/metaood/config"
+	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/internal/sharedtest"
+	"github.com/metaood/metaood/metaclf"
+	"github.com/metaood/metaood/pipeline"
+	"github.com/metaood/metaood/segmodel"
 )
 
 const espnetv2 = "models/espnetv2_s2.0_cityscapes_512x1024_rgb01.onnx"

@@ -20,14 +20,14 @@ import (
 
 	"go.uber.org/goleak"
 
-	"metaood/capture"
-	"metaood/config"
-	"metaood/event"
-	"metaood/infer"
-	"metaood/internal/sharedtest"
-	"metaood/metaclf"
-	"metaood/pipeline"
-	"metaood/render"
+	"github.com/metaood/metaood/capture"
+	"github.com/metaood/metaood/config"
+	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/internal/sharedtest"
+	"github.com/metaood/metaood/metaclf"
+	"github.com/metaood/metaood/pipeline"
+	"github.com/metaood/metaood/render"
 )
 
 func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -11,11 +11,11 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"metaood/config"
-	"metaood/frame"
-	"metaood/infer"
-	"metaood/postproc"
-	"metaood/segmodel"
+	"github.com/metaood/metaood/config"
+	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/postproc"
+	"github.com/metaood/metaood/segmodel"
 )
 
 // segModel names a segmentation model and how to run it: the flags --model, --preset, --classes,

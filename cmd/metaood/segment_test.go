@@ -5,11 +5,11 @@ import (
 	"math"
 	"testing"
 
-	"metaood/config"
-	"metaood/frame"
-	"metaood/infer"
-	"metaood/onnx"
-	"metaood/pipeline"
+	"github.com/metaood/metaood/config"
+	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/onnx"
+	"github.com/metaood/metaood/pipeline"
 )
 
 // nanModel outputs sqrt(x − 0.5): NaN for dark pixels, finite for bright ones.

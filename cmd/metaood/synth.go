@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"metaood/render"
-	"metaood/synth"
+	"github.com/metaood/metaood/render"
+	"github.com/metaood/metaood/synth"
 )
 
 // videoWriter is what `synth drive` needs from a video file writer: BGR24 frames in order.

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"metaood/segmodel"
-	"metaood/synth"
+	"github.com/metaood/metaood/segmodel"
+	"github.com/metaood/metaood/synth"
 )
 
 // cmdSynthModel is `metaood synth model`: retrain the tiny segmentation model on synthetic

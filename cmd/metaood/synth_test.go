@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"metaood/capture"
-	"metaood/frame"
-	"metaood/synth"
+	"github.com/metaood/metaood/capture"
+	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/synth"
 )
 
 // TestSynthDriveVideo: `synth drive` writes its video through render, and capture reads it

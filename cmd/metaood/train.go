@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"metaood/config"
-	"metaood/finetune"
+	"github.com/metaood/metaood/config"
+	"github.com/metaood/metaood/finetune"
 )
 
 func cmdTrain(ctx context.Context, args []string) error {

@@ -15,11 +15,11 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"metaood/finetune"
-	"metaood/frame"
-	"metaood/infer"
-	"metaood/onnx"
-	"metaood/onnx/pb"
+	"github.com/metaood/metaood/finetune"
+	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/onnx"
+	"github.com/metaood/metaood/onnx/pb"
 )
 
 // headRun is what trainWithHead needs from the command line.

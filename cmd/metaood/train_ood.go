@@ -17,11 +17,11 @@ import (
 	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/proto"
 
-	"metaood/finetune"
-	"metaood/frame"
-	"metaood/infer"
-	"metaood/onnx"
-	"metaood/onnx/pb"
+	"github.com/metaood/metaood/finetune"
+	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/onnx"
+	"github.com/metaood/metaood/onnx/pb"
 )
 
 func trainOOD(ctx context.Context, args []string) error {

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"metaood/internal/sharedtest"
-	"metaood/onnx"
+	"github.com/metaood/metaood/internal/sharedtest"
+	"github.com/metaood/metaood/onnx"
 )
 
 // realTrainArgs returns the arguments of a small `train ood` run on the real ESPNetv2 (two KITTI

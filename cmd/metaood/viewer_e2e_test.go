@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"metaood/config"
-	"metaood/internal/browsertest"
-	"metaood/pipeline"
-	"metaood/render"
+	"github.com/metaood/metaood/config"
+	"github.com/metaood/metaood/internal/browsertest"
+	"github.com/metaood/metaood/pipeline"
+	"github.com/metaood/metaood/render"
 )
 
 // The viewer test's drive: seed 12 at 512×256 raises its emergency at frame 154 (5 s at 30 fps,

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"metaood/internal/sharedtest"
+	"github.com/metaood/metaood/internal/sharedtest"
 )
 
 func TestRoundTripFloat32(t *testing.T) {
