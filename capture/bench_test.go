@@ -4,8 +4,6 @@ import (
 	"testing"
 
 	"gocv.io/x/gocv"
-
-	"github.com/metaood/metaood/frame"
 )
 
 // BenchmarkFromMat: copying a decoded 1024x512 BGR Mat into a pooled frame.
@@ -35,15 +33,19 @@ func BenchmarkVideoDecode(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		out := make(chan *frame.Frame, 64)
-		if err := src.Run(b.Context(), out); err != nil {
+		st, err := src.Open()
+		if err != nil {
 			b.Fatal(err)
 		}
-		close(out)
-		for f := range out {
+		for {
+			f, err := st.Next()
+			if err != nil {
+				break
+			}
 			Recycle(f)
 			frames++
 		}
+		st.Close()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(frames)/1e6, "ms/frame")
 }

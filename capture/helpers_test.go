@@ -1,13 +1,10 @@
 package capture
 
 import (
-	"context"
 	"image"
 	"image/color"
 	"path/filepath"
-	"sync"
 	"testing"
-	"time"
 
 	"gocv.io/x/gocv"
 
@@ -61,42 +58,10 @@ func meanBGR(f *frame.Frame) (b, g, r float64) {
 	return b / float64(n), g / float64(n), r / float64(n)
 }
 
-// collect runs src to its end (or 20 s) and returns the frames it sent.
-func collect(t *testing.T, src Source) ([]*frame.Frame, error) {
+// collect reads src to its end (nil error) or its first error.
+func collect(t *testing.T, src frame.Source) ([]*frame.Frame, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	out := make(chan *frame.Frame, 4)
-	errc := make(chan error, 1)
-	go func() { errc <- src.Run(ctx, out); close(out) }()
-	var frames []*frame.Frame
-	for f := range out {
-		frames = append(frames, f)
-	}
-	if ctx.Err() != nil {
-		t.Fatal("source did not end within 20 s")
-	}
-	return frames, <-errc
-}
-
-// stateLog records OnState calls.
-type stateLog struct {
-	mu     sync.Mutex
-	states []string
-	detail []string
-}
-
-func (l *stateLog) on(_, state, detail string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.states = append(l.states, state)
-	l.detail = append(l.detail, detail)
-}
-
-func (l *stateLog) get() ([]string, []string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.states...), append([]string(nil), l.detail...)
+	return ReadAll(t.Context(), src, 0)
 }
 
 func colorRGBA(r, g, b uint8) color.RGBA { return color.RGBA{R: r, G: g, B: b, A: 255} }

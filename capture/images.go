@@ -1,8 +1,8 @@
 package capture
 
 import (
-	"context"
 	"fmt"
+	"io"
 
 	"gocv.io/x/gocv"
 
@@ -15,55 +15,53 @@ type imageSource struct {
 	files []string
 }
 
-func newImageSource(b *base, sp spec) (Source, error) {
+func newImageSource(b *base, sp spec) (frame.Source, error) {
 	s := &imageSource{base: b, files: sp.files}
-	s.live = b.opts.Realtime
 	b.log.Info("images found", "spec", sp.target, "count", len(s.files), "first", s.files[0])
 	return s, nil
 }
 
-// Stats returns the source's counters.
-func (s *imageSource) Stats() Stats { return s.counters.Stats() }
-
 // FPS is the pace of a realtime image sequence (Options.FPS, default 30).
 func (s *imageSource) FPS() float64 { return s.opts.FPS }
 
-// Run reads the images in order; an unreadable image is skipped with a warning and counted.
-func (s *imageSource) Run(ctx context.Context, out chan<- *frame.Frame) error {
-	em := s.startEmit(ctx, out)
-	defer em.finish()
-	tmp := gocv.NewMat()
-	defer tmp.Close()
-	s.up(true)
-	defer s.up(false)
-	s.state(StateOpened, plural(len(s.files), "image"))
-	var pace *pacer
-	if s.opts.Realtime {
-		pace = newPacer(s.opts.FPS)
-	}
-	n, bad := 0, 0
-	for _, file := range s.files {
-		if s.limited() || (pace != nil && !pace.wait(ctx)) {
-			break
-		}
+// Open starts at the first image.
+func (s *imageSource) Open() (frame.Stream, error) {
+	return &imageStream{s: s, tmp: gocv.NewMat()}, nil
+}
+
+type imageStream struct {
+	s      *imageSource
+	tmp    gocv.Mat
+	next   int // index of the next file
+	n, bad int
+}
+
+func (st *imageStream) Describe() string { return plural(len(st.s.files), "image") }
+
+// Next reads the next readable image; an unreadable one is skipped with a warning that names
+// it, and counted. A frame's Seq is its file's index, so a skipped file shows as a gap.
+func (st *imageStream) Next() (*frame.Frame, error) {
+	s := st.s
+	for st.next < len(s.files) && !s.limited() {
+		i, file := st.next, s.files[st.next]
+		st.next++
 		m := gocv.IMRead(file, gocv.IMReadColor)
-		f, err := s.fromMat(m, &tmp)
+		f, err := s.fromMat(m, &st.tmp)
 		m.Close()
 		if err != nil {
-			bad++
+			st.bad++
 			s.fail()
-			s.log.Warn("image skipped: unreadable", "file", file, "err", err)
+			s.log.Warn("image skipped: unreadable", "file", file, "index", i, "err", err)
 			continue
 		}
-		n++
-		if !em.emit(ctx, f) {
-			break
-		}
+		f.Seq = uint64(i)
+		st.n++
+		return f, nil
 	}
-	if n == 0 && bad > 0 && ctx.Err() == nil {
-		s.state(StateEnded, "no readable image")
-		return fmt.Errorf("%w: none of the %s could be read (corrupt or not images)", ErrCorrupt, plural(bad, "file"))
+	if st.n == 0 && st.bad > 0 {
+		return nil, fmt.Errorf("%w: none of the %s could be read (corrupt or not images)", ErrCorrupt, plural(st.bad, "file"))
 	}
-	s.state(StateEnded, fmt.Sprintf("%s read, %d unreadable", plural(n, "image"), bad))
-	return nil
+	return nil, io.EOF
 }
+
+func (st *imageStream) Close() { st.tmp.Close() }

@@ -71,7 +71,7 @@ func TestImageFolderAndGlobSorted(t *testing.T) {
 			if !slices.Equal(order, tc.wantOrder) {
 				t.Errorf("colour order %v, want %v", order, tc.wantOrder)
 			}
-			if st := src.(StatsSource).Stats(); st.Errors != tc.wantErrs {
+			if st := src.(*imageSource).Stats(); st.Errors != tc.wantErrs {
 				t.Errorf("errors %d, want %d", st.Errors, tc.wantErrs)
 			}
 		})

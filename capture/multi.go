@@ -4,20 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"sync"
 
 	"github.com/metaood/metaood/frame"
 )
 
 // OpenAll opens several sources (a test rig has several cameras) with the same options; ids
 // that collide get a "#2", "#3" … suffix. On error the sources already opened are dropped.
-func OpenAll(specs []string, opts Options, log *slog.Logger) ([]Source, error) {
+func OpenAll(specs []string, opts Options, log *slog.Logger) ([]frame.Source, error) {
 	if len(specs) == 0 {
 		return nil, fmt.Errorf("%w: no source given; %s", ErrSpec, specHelp)
 	}
 	seen := map[string]int{}
-	srcs := make([]Source, 0, len(specs))
+	srcs := make([]frame.Source, 0, len(specs))
 	for _, spec := range specs {
 		sp, err := parseSpec(spec)
 		if err != nil {
@@ -39,18 +39,25 @@ func OpenAll(specs []string, opts Options, log *slog.Logger) ([]Source, error) {
 	return srcs, nil
 }
 
-// RunAll runs every source into out concurrently and returns when all have ended, with their
-// errors joined (one failing source does not stop the others). It closes nothing.
-func RunAll(ctx context.Context, srcs []Source, out chan<- *frame.Frame) error {
-	var wg sync.WaitGroup
-	errs := make([]error, len(srcs))
-	for i, s := range srcs {
-		wg.Go(func() {
-			if err := s.Run(ctx, out); err != nil {
-				errs[i] = fmt.Errorf("source %s: %w", s.ID(), err)
-			}
-		})
+// ReadAll opens src once and reads up to max frames (0 = to the end) into memory, for tools
+// that need a clip's frames (bench, tests). The end of the stream is not an error; a failure
+// after some frames returns those frames and the error.
+func ReadAll(ctx context.Context, src frame.Source, max int) ([]*frame.Frame, error) {
+	st, err := src.Open()
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	defer st.Close()
+	var frames []*frame.Frame
+	for (max == 0 || len(frames) < max) && ctx.Err() == nil {
+		f, err := st.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return frames, err
+		}
+		frames = append(frames, f)
+	}
+	return frames, ctx.Err()
 }

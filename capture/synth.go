@@ -1,8 +1,8 @@
 package capture
 
 import (
-	"context"
 	"fmt"
+	"io"
 
 	"github.com/metaood/metaood/frame"
 	"github.com/metaood/metaood/synth"
@@ -20,7 +20,7 @@ type synthSource struct {
 	fps    float64
 }
 
-func newSynthSource(b *base, sp spec) (Source, error) {
+func newSynthSource(b *base, sp spec) (frame.Source, error) {
 	cfg := synth.DefaultConfig()
 	seed, err := intParam(sp.params, "seed", int(cfg.Seed), -1<<31, 1<<31-1)
 	if err != nil {
@@ -46,45 +46,34 @@ func newSynthSource(b *base, sp spec) (Source, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: synth: %v", ErrSpec, err)
 	}
-	s := &synthSource{base: b, drive: synth.NewDrive(cfg), w: cfg.W, h: cfg.H, frames: frames, fps: fps}
-	s.live = b.opts.Realtime
-	return s, nil
+	return &synthSource{base: b, drive: synth.NewDrive(cfg), w: cfg.W, h: cfg.H, frames: frames, fps: fps}, nil
 }
-
-// Stats returns the source's counters.
-func (s *synthSource) Stats() Stats { return s.counters.Stats() }
 
 // FPS is the drive's frame rate (fps=, default 30).
 func (s *synthSource) FPS() float64 { return s.fps }
 
-// Run renders frames 0..frames-1 (endless with frames=0), paced at fps when Realtime.
-func (s *synthSource) Run(ctx context.Context, out chan<- *frame.Frame) error {
-	em := s.startEmit(ctx, out)
-	defer em.finish()
-	s.up(true)
-	defer s.up(false)
-	s.state(StateOpened, fmt.Sprintf("synthetic drive %dx%d, seed %d", s.w, s.h, s.drive.Config().Seed))
-	var pace *pacer
-	if s.opts.Realtime {
-		pace = newPacer(s.fps)
-	}
-	n := 0
-	for i := 0; s.frames == 0 || i < s.frames; i++ {
-		if s.limited() || (pace != nil && !pace.wait(ctx)) || ctx.Err() != nil {
-			break
-		}
-		f := s.newFrame(s.w, s.h)
-		f.Seq = uint64(i) // the drive's frame index, so drops show as gaps
-		s.drive.Frame(i, f.Pix, nil)
-		n++
-		if !em.emit(ctx, f) {
-			break
-		}
-	}
-	detail := fmt.Sprintf("end of drive after %s", plural(n, "frame"))
-	if ctx.Err() != nil {
-		detail = fmt.Sprintf("stopped after %s", plural(n, "frame"))
-	}
-	s.state(StateEnded, detail)
-	return nil
+// Open starts the drive at frame 0 (endless with frames=0).
+func (s *synthSource) Open() (frame.Stream, error) { return &synthStream{s: s}, nil }
+
+type synthStream struct {
+	s *synthSource
+	i int
 }
+
+func (st *synthStream) Describe() string {
+	return fmt.Sprintf("synthetic drive %dx%d, seed %d", st.s.w, st.s.h, st.s.drive.Config().Seed)
+}
+
+func (st *synthStream) Next() (*frame.Frame, error) {
+	s := st.s
+	if (s.frames > 0 && st.i >= s.frames) || s.limited() {
+		return nil, io.EOF
+	}
+	f := s.newFrame(s.w, s.h)
+	f.Seq = uint64(st.i) // the drive's frame index, so drops show as gaps
+	s.drive.Frame(st.i, f.Pix, nil)
+	st.i++
+	return f, nil
+}
+
+func (st *synthStream) Close() {}

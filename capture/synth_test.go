@@ -2,10 +2,7 @@ package capture
 
 import (
 	"bytes"
-	"context"
-	"slices"
 	"testing"
-	"time"
 
 	"github.com/metaood/metaood/frame"
 )
@@ -39,71 +36,28 @@ func TestSynthReplayIsFiniteAndDeterministic(t *testing.T) {
 	}
 }
 
-// Realtime synth is live: a slow consumer makes it drop frames (newest wins, gaps in Seq),
-// every frame is either delivered or counted as dropped, and the drive still ends.
-func TestSynthRealtimeDropsWhenBehind(t *testing.T) {
-	src, err := Open("synth:frames=12,fps=200,size=32x32", Options{Realtime: true}, nil)
+// Options.Realtime makes a drive frame.Paced at its fps (the pipeline paces it and keeps the
+// newest frame); frames=0 is endless.
+func TestSynthModes(t *testing.T) {
+	src, err := Open("synth:frames=0,fps=200,size=32x32", Options{Realtime: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	out := make(chan *frame.Frame) // unbuffered: the consumer below is slow
-	errc := make(chan error, 1)
-	t0 := time.Now()
-	go func() { errc <- src.Run(ctx, out); close(out) }()
-	var seqs []uint64
-	for f := range out {
-		seqs = append(seqs, f.Seq)
-		time.Sleep(20 * time.Millisecond) // 4 frame periods
+	if src.Mode() != frame.Paced || src.FPS() != 200 {
+		t.Fatalf("mode %v at %v fps, want paced at 200", src.Mode(), src.FPS())
 	}
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-	if el := time.Since(t0); el < 50*time.Millisecond { // 12 frames at 200 fps: ≥ 55 ms
-		t.Errorf("paced drive took %v", el)
-	}
-	st := src.(StatsSource).Stats()
-	if st.Dropped == 0 || uint64(len(seqs))+st.Dropped != 12 || st.Frames != 12 {
-		t.Errorf("delivered %v, stats %+v; want drops and delivered+dropped = 12", seqs, st)
-	}
-	// The pipeline counts these drops through pipeline.DropCounter.
-	if dc, ok := src.(interface{ DroppedFrames() uint64 }); !ok || dc.DroppedFrames() != st.Dropped {
-		t.Errorf("source does not report its %d drops as DroppedFrames", st.Dropped)
-	}
-	if !slices.IsSorted(seqs) || seqs[len(seqs)-1] != 11 {
-		t.Errorf("seqs %v: want increasing, ending with the newest (11)", seqs)
-	}
-}
-
-func TestSynthStopsOnCancel(t *testing.T) {
-	src, err := Open("synth:frames=0,size=32x32", Options{}, nil) // endless
+	st, err := src.Open()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log stateLog
-	src.(*synthSource).opts.OnState = log.on
-	ctx, cancel := context.WithCancel(context.Background())
-	out := make(chan *frame.Frame)
-	errc := make(chan error, 1)
-	go func() { errc <- src.Run(ctx, out) }()
-	for range 3 {
-		select {
-		case <-out:
-		case <-time.After(10 * time.Second):
-			t.Fatal("no frame")
+	defer st.Close()
+	for i := range DefaultSynthFrames + 5 { // past a default drive's end
+		f, err := st.Next()
+		if err != nil || f.Seq != uint64(i) {
+			t.Fatalf("frame %d of an endless drive: %v (seq %v)", i, err, f)
 		}
 	}
-	cancel()
-	select {
-	case err := <-errc:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not stop")
-	}
-	if states, _ := log.get(); len(states) != 2 || states[1] != StateEnded {
-		t.Errorf("states %v", states)
+	if src, _ := Open("synth", Options{}, nil); src.Mode() != frame.Replay {
+		t.Errorf("mode %v without Realtime, want replay", src.Mode())
 	}
 }

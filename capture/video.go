@@ -1,8 +1,8 @@
 package capture
 
 import (
-	"context"
 	"fmt"
+	"io"
 	"math"
 
 	"gocv.io/x/gocv"
@@ -10,7 +10,7 @@ import (
 	"github.com/metaood/metaood/frame"
 )
 
-// videoSource replays a video file, as fast as possible or at the file's frame rate.
+// videoSource replays a video file.
 type videoSource struct {
 	*base
 	path       string
@@ -18,9 +18,8 @@ type videoSource struct {
 	frameCount int // declared by the container; 0 if unknown
 }
 
-func newVideoSource(b *base, sp spec) (Source, error) {
+func newVideoSource(b *base, sp spec) (frame.Source, error) {
 	s := &videoSource{base: b, path: sp.target}
-	s.live = b.opts.Realtime
 	// Probe now, so that a bad file is reported when the command starts.
 	vc, err := openFile(s.path)
 	if err != nil {
@@ -41,7 +40,7 @@ func newVideoSource(b *base, sp spec) (Source, error) {
 	if n := vc.Get(gocv.VideoCaptureFrameCount); n > 0 && n < math.MaxInt32 {
 		s.frameCount = int(n)
 	}
-	b.log.Info("video opened", "path", s.path, "size", fmt.Sprintf("%dx%d", m.Cols(), m.Rows()), "fps", s.fps, "frames", s.frameCount, "realtime", s.live)
+	b.log.Info("video opened", "path", s.path, "size", fmt.Sprintf("%dx%d", m.Cols(), m.Rows()), "fps", s.fps, "frames", s.frameCount, "mode", b.mode)
 	return s, nil
 }
 
@@ -59,70 +58,63 @@ func openFile(path string) (*gocv.VideoCapture, error) {
 	return vc, nil
 }
 
-// Stats returns the source's counters.
-func (s *videoSource) Stats() Stats { return s.counters.Stats() }
-
 // FPS is the file's declared frame rate (Options.FPS when it declares none).
 func (s *videoSource) FPS() float64 { return s.fps }
 
-// Run replays the file. A read failure before the declared frame count ends the stream with a
-// warning (truncated or corrupt file) rather than an error.
-func (s *videoSource) Run(ctx context.Context, out chan<- *frame.Frame) error {
+// Open starts reading the file from its beginning.
+func (s *videoSource) Open() (frame.Stream, error) {
 	vc, err := openFile(s.path)
 	if err != nil {
 		s.fail()
-		return err
+		return nil, err
 	}
-	defer vc.Close()
-	m := gocv.NewMat()
-	defer m.Close()
-	tmp := gocv.NewMat()
-	defer tmp.Close()
-	em := s.startEmit(ctx, out)
-	defer em.finish()
-	s.up(true)
-	defer s.up(false)
-	s.state(StateOpened, fmt.Sprintf("video %s at %.3g fps", s.path, s.fps))
-	var pace *pacer
-	if s.opts.Realtime {
-		pace = newPacer(s.fps)
-	}
-	n := 0
+	return &videoStream{s: s, vc: vc, m: gocv.NewMat(), tmp: gocv.NewMat()}, nil
+}
+
+type videoStream struct {
+	s      *videoSource
+	vc     *gocv.VideoCapture
+	m, tmp gocv.Mat
+	n      int // frames decoded
+}
+
+func (v *videoStream) Describe() string {
+	return fmt.Sprintf("video %s at %.3g fps", v.s.path, v.s.fps)
+}
+
+// Next decodes the next frame. A read failure before the declared frame count is an
+// *frame.EndedEarly (truncated or corrupt file: what was read is kept), not a failure.
+func (v *videoStream) Next() (*frame.Frame, error) {
+	s := v.s
 	for !s.limited() {
-		if pace != nil && !pace.wait(ctx) {
+		if !v.vc.Read(&v.m) || v.m.Empty() {
 			break
 		}
-		if !vc.Read(&m) || m.Empty() {
-			break
-		}
-		f, err := s.fromMat(m, &tmp)
+		f, err := s.fromMat(v.m, &v.tmp)
 		if err != nil {
 			s.fail()
-			s.log.Warn("frame skipped", "index", n, "err", err)
+			s.log.Warn("frame skipped", "index", v.n, "err", err)
 			continue
 		}
-		n++
-		if !em.emit(ctx, f) {
-			break
-		}
+		v.n++
+		return f, nil
 	}
 	switch {
-	case ctx.Err() != nil:
-		s.state(StateEnded, fmt.Sprintf("stopped after %s", plural(n, "frame")))
-	case n == 0:
+	case v.n == 0 && !s.limited():
 		s.fail()
-		s.state(StateEnded, "no frame decoded")
-		return fmt.Errorf("%w: video %s: no frame decoded", ErrCorrupt, s.path)
-	case !s.limited() && s.frameCount > 0 && n < s.frameCount-1:
-		// The container promised more: truncated or corrupt. Not fatal: what was read was used.
+		return nil, fmt.Errorf("%w: video %s: no frame decoded", ErrCorrupt, s.path)
+	case !s.limited() && s.frameCount > 0 && v.n < s.frameCount-1:
+		// The container promised more: truncated or corrupt.
 		s.fail()
-		detail := fmt.Sprintf("truncated or corrupt: video %s ended after %d of %d frames (%d unreadable)",
-			s.path, n, s.frameCount, s.frameCount-n)
-		s.early.Store(&detail)
-		s.log.Warn("video ended early: truncated or corrupt", "read", n, "declared", s.frameCount, "unreadable", s.frameCount-n)
-		s.state(StateEnded, detail)
-	default:
-		s.state(StateEnded, fmt.Sprintf("end of video after %s", plural(n, "frame")))
+		s.log.Warn("video ended early: truncated or corrupt", "read", v.n, "declared", s.frameCount, "unreadable", s.frameCount-v.n)
+		return nil, &frame.EndedEarly{Why: fmt.Sprintf("truncated or corrupt: video %s ended after %d of %d frames (%d unreadable)",
+			s.path, v.n, s.frameCount, s.frameCount-v.n)}
 	}
-	return nil
+	return nil, io.EOF
+}
+
+func (v *videoStream) Close() {
+	v.vc.Close()
+	v.m.Close()
+	v.tmp.Close()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/metaood/metaood/frame"
 	"github.com/metaood/metaood/internal/sharedtest"
 )
 
@@ -21,17 +22,16 @@ func TestVideoWriteReadBack(t *testing.T) {
 	dir := t.TempDir()
 	const n, w, h = 12, 64, 48
 	path := writeVideo(t, dir, "clip.avi", n, w, h, 25)
-	var log stateLog
 	reg := prometheus.NewRegistry()
-	src, err := Open(path, Options{OnState: log.on, Registry: reg}, nil)
+	src, err := Open(path, Options{Registry: reg}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fps := src.(interface{ FPS() float64 }).FPS(); fps != 25 {
+	if fps := src.FPS(); fps != 25 {
 		t.Errorf("FPS %v, want the file's 25", fps)
 	}
-	if src.ID() != "clip.avi" || src.Live() {
-		t.Errorf("ID %q live %v; want clip.avi, not live", src.ID(), src.Live())
+	if src.ID() != "clip.avi" || src.Mode() != frame.Replay {
+		t.Errorf("ID %q mode %v; want clip.avi, replay", src.ID(), src.Mode())
 	}
 	frames, err := collect(t, src)
 	if err != nil {
@@ -55,40 +55,26 @@ func TestVideoWriteReadBack(t *testing.T) {
 		}
 		Recycle(f)
 	}
-	if st := src.(StatsSource).Stats(); st.Frames != n || st.Errors != 0 {
+	if st := src.(*videoSource).Stats(); st.Frames != n || st.Errors != 0 {
 		t.Errorf("stats %+v; want %d frames, no errors", st, n)
-	}
-	if states, _ := log.get(); !slices.Equal(states, []string{StateOpened, StateEnded}) {
-		t.Errorf("states %v; want opened, ended", states)
-	}
-	if e := src.(EarlyEnder).EarlyEnd(); e != "" {
-		t.Errorf("EarlyEnd() = %q after a complete file, want \"\"", e)
 	}
 	if v := counterValue(t, reg, "metaood_capture_frames_total", "clip.avi"); v != n {
 		t.Errorf("metaood_capture_frames_total = %v, want %d", v, n)
 	}
 }
 
-func TestVideoLimitAndRealtimePacing(t *testing.T) {
+func TestVideoLimitAndRealtime(t *testing.T) {
 	path := writeVideo(t, t.TempDir(), "fast.avi", 10, 32, 32, 50)
 	src, err := Open(path, Options{Realtime: true, Limit: 6}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !src.Live() {
-		t.Error("a realtime file is live-like")
+	if src.Mode() != frame.Paced || src.FPS() != 50 {
+		t.Errorf("mode %v at %v fps; a realtime file is paced at its own 50 fps", src.Mode(), src.FPS())
 	}
-	t0 := time.Now()
 	frames, err := collect(t, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Paced at the file's 50 fps: frame 5 is due 100 ms after frame 0 (a lower bound only).
-	if el := time.Since(t0); el < 90*time.Millisecond {
-		t.Errorf("6 frames at 50 fps took %v, want ≥ 100 ms", el)
-	}
-	if got := len(frames) + int(src.(StatsSource).Stats().Dropped); got != 6 {
-		t.Errorf("delivered %d + dropped = %d, want the limit 6", len(frames), got)
+	if err != nil || len(frames) != 6 {
+		t.Errorf("%d frames, err %v; want the limit 6", len(frames), err)
 	}
 }
 
@@ -129,28 +115,21 @@ func TestVideoTruncated(t *testing.T) {
 	if err := os.WriteFile(path, data[:len(data)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var log stateLog
-	src, err := Open(path, Options{OnState: log.on}, nil)
+	src, err := Open(path, Options{}, nil)
 	if err != nil {
 		t.Fatalf("Open of a half file: %v", err)
 	}
 	frames, err := collect(t, src)
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
 	if len(frames) == 0 || len(frames) >= 20 {
 		t.Fatalf("%d frames from half a 20-frame file", len(frames))
 	}
-	states, details := log.get()
-	if len(states) != 2 || states[1] != StateEnded || !strings.Contains(details[1], "truncated") {
-		t.Errorf("states %v %q; want ended with 'truncated'", states, details)
+	var early *frame.EndedEarly
+	want := fmt.Sprintf("truncated or corrupt: video %s ended after %d of 20 frames (%d unreadable)", path, len(frames), 20-len(frames))
+	if !errors.As(err, &early) || early.Why != want {
+		t.Errorf("end of stream: %v, want *frame.EndedEarly %q", err, want)
 	}
-	if st := src.(StatsSource).Stats(); st.Errors != 1 {
+	if st := src.(*videoSource).Stats(); st.Errors != 1 {
 		t.Errorf("errors %d, want 1", st.Errors)
-	}
-	want := fmt.Sprintf("after %d of 20 frames (%d unreadable)", len(frames), 20-len(frames))
-	if e := src.(EarlyEnder).EarlyEnd(); !strings.Contains(e, want) || e != details[1] {
-		t.Errorf("EarlyEnd() = %q, want the ended detail %q, containing %q", e, details[1], want)
 	}
 }
 
@@ -181,19 +160,15 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name, source string) f
 // A real dashcam clip (H.264 .mp4) decodes completely: 221 frames of 960x540, no warning.
 func TestRealClip(t *testing.T) {
 	path := filepath.Join(sharedtest.Path(t, "video"), "udacity_solidWhiteRight.mp4")
-	var log stateLog
-	src, err := Open(path, Options{OnState: log.on}, nil)
+	src, err := Open(path, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	frames, err := collect(t, src)
+	frames, err := collect(t, src) // io.EOF: nil
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(frames) != 221 || frames[0].W != 960 || frames[0].H != 540 || frames[220].Seq != 220 {
 		t.Fatalf("%d frames of %dx%d, want 221 of 960x540", len(frames), frames[0].W, frames[0].H)
-	}
-	if _, details := log.get(); !strings.Contains(details[len(details)-1], "end of video after 221 frames") {
-		t.Errorf("end detail %q", details[len(details)-1])
 	}
 }

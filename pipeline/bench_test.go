@@ -3,13 +3,15 @@ package pipeline
 import (
 	"context"
 	"testing"
+
+	"github.com/metaood/metaood/frame"
 )
 
 // BenchmarkPipelineOverhead measures the wiring's cost per frame with instant fake stages.
 func BenchmarkPipelineOverhead(b *testing.B) {
 	src := &fakeSource{id: "s", n: b.N, w: 16, h: 8}
 	b.ResetTimer()
-	sum, err := Run(context.Background(), Config{Sources: []Source{src}, Segmenter: &fakeSeg{failAt: -1},
+	sum, err := Run(context.Background(), Config{Sources: []frame.Source{src}, Segmenter: &fakeSeg{failAt: -1},
 		Analyzer: instantAnalyzer{}, Classifier: fakeClf{}, StatsEvery: -1})
 	if err != nil || int(sum.Frames) != b.N {
 		b.Fatalf("frames %d, err %v", sum.Frames, err)

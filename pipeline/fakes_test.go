@@ -1,10 +1,10 @@
 package pipeline
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"math"
 	"sync"
 	"time"
@@ -13,46 +13,75 @@ import (
 	"github.com/metaood/metaood/frame"
 )
 
-// fakeSource sends n frames of w×h. With fails > 0 the first `fails` runs return errFake after
-// failAfter frames (a live source is then retried). infinite ignores n.
+// fakeSource yields n frames of w×h per stream (infinite: without end). The first `fails`
+// streams fail with errFake after failAfter frames; the first openFails opens fail. live makes it
+// a frame.Device (reopened when lost), paced a frame.Paced source (at fps; 0 = no pacing).
 type fakeSource struct {
 	id        string
 	n, w, h   int
 	live      bool
+	paced     bool
+	fps       float64
 	infinite  bool
 	failAfter int
 	fails     int
+	openFails int
+	failOpens map[int]bool  // these opens (1-based) fail too
+	every     time.Duration // sleep before each frame
 
-	mu   sync.Mutex
-	runs int
-	seq  uint64
+	mu    sync.Mutex
+	opens int
+	seq   uint64
 }
 
 var errFake = errors.New("fake source broke")
 
 func (s *fakeSource) ID() string { return s.id }
-func (s *fakeSource) Live() bool { return s.live }
-func (s *fakeSource) Run(ctx context.Context, out chan<- *frame.Frame) error {
-	s.mu.Lock()
-	s.runs++
-	failing := s.runs <= s.fails
-	s.mu.Unlock()
-	for i := 0; s.infinite || i < s.n; i++ {
-		if failing && i == s.failAfter {
-			return errFake
-		}
-		f := &frame.Frame{Source: s.id, Seq: s.seq, Captured: time.Now(), W: s.w, H: s.h, Pix: make([]byte, 3*s.w*s.h)}
-		s.seq++
-		select {
-		case out <- f:
-		case <-ctx.Done():
-			return nil
-		}
-		if s.infinite {
-			time.Sleep(time.Millisecond)
-		}
+func (s *fakeSource) Mode() frame.Mode {
+	switch {
+	case s.live:
+		return frame.Device
+	case s.paced:
+		return frame.Paced
 	}
-	return nil
+	return frame.Replay
+}
+func (s *fakeSource) FPS() float64 { return s.fps }
+func (s *fakeSource) Open() (frame.Stream, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opens++
+	if s.opens <= s.openFails || s.failOpens[s.opens] {
+		return nil, fmt.Errorf("open %d: %w", s.opens, errFake)
+	}
+	return &fakeStream{s: s, failing: s.opens-s.openFails <= s.fails}, nil
+}
+
+type fakeStream struct {
+	s       *fakeSource
+	failing bool
+	i       int
+}
+
+func (st *fakeStream) Describe() string { return "fake " + st.s.id }
+func (st *fakeStream) Close()           {}
+func (st *fakeStream) Next() (*frame.Frame, error) {
+	s := st.s
+	if st.failing && st.i == s.failAfter {
+		return nil, errFake
+	}
+	if !s.infinite && st.i >= s.n {
+		return nil, io.EOF
+	}
+	if s.every > 0 {
+		time.Sleep(s.every)
+	}
+	st.i++
+	s.mu.Lock()
+	f := &frame.Frame{Source: s.id, Seq: s.seq, Captured: time.Now(), W: s.w, H: s.h, Pix: make([]byte, 3*s.w*s.h)}
+	s.seq++
+	s.mu.Unlock()
+	return f, nil
 }
 
 // fakeSeg maps a w×h frame to a 2×(h/2)×(w/2) map. Frames whose Seq is in nan get NaN data;

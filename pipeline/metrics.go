@@ -35,6 +35,9 @@ type Metrics struct {
 	fps      prometheus.Gauge
 	queue    *prometheus.GaugeVec
 	provider *prometheus.GaugeVec
+	// The supervisor's, under the names capture used before it moved here (dashboards keep working).
+	reconnects *prometheus.CounterVec
+	up         *prometheus.GaugeVec
 
 	mu  sync.Mutex
 	win map[string]*window
@@ -57,8 +60,12 @@ func NewMetrics() *Metrics {
 		queue:    prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "metaood_queue_depth", Help: "Items waiting in a stage's input queue."}, []string{"queue"}),
 		provider: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "metaood_execution_provider", Help: "1 for the execution provider in use."}, []string{"provider"}),
 		win:      map[string]*window{},
+		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "metaood_capture_reconnects_total",
+			Help: "Successful reopens of a lost device source."}, []string{"source"}),
+		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "metaood_capture_up",
+			Help: "1 while the source is open and delivering, 0 otherwise."}, []string{"source"}),
 	}
-	m.Registry.MustRegister(m.stage, m.frames, m.dropped, m.errors, m.anoms, m.emerg, m.fps, m.queue, m.provider,
+	m.Registry.MustRegister(m.stage, m.frames, m.dropped, m.errors, m.anoms, m.emerg, m.fps, m.queue, m.provider, m.reconnects, m.up,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

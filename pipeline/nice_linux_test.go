@@ -5,6 +5,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/metaood/metaood/frame"
 )
 
 // niceAnalyzer records the nice value of the thread each Analyze call runs on.
@@ -38,7 +40,7 @@ func TestWorkerNice(t *testing.T) {
 			continue // raising a priority needs privileges (the tests run under nice)
 		}
 		an := niceAnalyzer{mu: &sync.Mutex{}, seen: map[int]int{}}
-		sum, err := Run(context.Background(), Config{Sources: []Source{&fakeSource{id: "s", n: 12, w: 8, h: 8}},
+		sum, err := Run(context.Background(), Config{Sources: []frame.Source{&fakeSource{id: "s", n: 12, w: 8, h: 8}},
 			Segmenter: &fakeSeg{failAt: -1}, Analyzer: an, Workers: 3, WorkerNice: tc.nice, StatsEvery: -1})
 		if err != nil || sum.Frames != 12 {
 			t.Fatalf("nice %d: %d frames, err %v", tc.nice, sum.Frames, err)

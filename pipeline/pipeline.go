@@ -13,11 +13,12 @@ import (
 
 	"github.com/metaood/metaood/event"
 	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/internal/counterdump"
 )
 
 // Config is everything a run needs. Sources, Segmenter and Analyzer are required.
 type Config struct {
-	Sources    []Source
+	Sources    []frame.Source
 	Segmenter  Segmenter
 	Analyzer   Analyzer
 	Classifier Classifier     // nil keeps every component
@@ -38,14 +39,12 @@ type Config struct {
 	StopGrace time.Duration
 	// StatsEvery is the period of "stats" events; default 1 s, negative disables them.
 	StatsEvery time.Duration
-	// States receives the capture layer's source states (lost, reconnected); may be nil.
-	States *States
-	// RetryLive reopens a live source whose Run returned, by calling Run again, for sources that
-	// allow it. Off by default: capture's sources retry inside Run and may be run once.
-	RetryLive bool
-	// RetryBackoff is the first wait before a failed live source is reopened (doubling up to 10 s);
-	// default 500 ms.
-	RetryBackoff time.Duration
+	// RetryBackoff is the first wait before a lost Device source is reopened (±20 % jitter),
+	// doubling up to MaxBackoff; defaults 500 ms and 30 s.
+	RetryBackoff, MaxBackoff time.Duration
+	// BlockedGrace is how long a stop waits for a source's blocked open or read (a network
+	// stream ignores cancellation) before leaving it to finish in the background; default 2 s.
+	BlockedGrace time.Duration
 	// Recycle, if set, gets every frame the pipeline is done with (capture.Recycle pools buffers).
 	Recycle func(*frame.Frame)
 	// EveryFrame emits an "anomalies" event for every frame, not only those with kept anomalies.
@@ -63,7 +62,7 @@ type Summary struct {
 	Rejected     uint64            // components it removed
 	Emergencies  uint64            // emergency events
 	SourceErrors []string          // sources that failed (a file source then ends)
-	EarlyEnds    []string          // "source: why" for sources whose stream ended early (EarlyEnder)
+	EarlyEnds    []string          // "source: why" for sources whose stream ended early (frame.EndedEarly)
 	SinkErrors   []string          // outputs that failed and were turned off
 	Elapsed      time.Duration
 	FPS          float64
@@ -76,9 +75,10 @@ type run struct {
 	m        *Metrics
 	ctrl     chan ctrlMsg // source events to the sink stage
 	sinkDone chan struct{}
-	dropLog  everyN
+	edge     *edge
 	dropped  atomic.Uint64
-	inflight chan struct{} // tokens for frames between inference and reorder
+	drops    *counterdump.Dumper // the drop warnings
+	inflight chan struct{}       // tokens for frames between inference and reorder
 
 	mu  sync.Mutex
 	sum Summary
@@ -95,7 +95,12 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return Summary{}, err
 	}
 	p := &run{cfg: cfg, log: cfg.Log, m: cfg.Metrics, ctrl: make(chan ctrlMsg, 16), sinkDone: make(chan struct{}),
-		dropLog: everyN{period: 10 * time.Second}, inflight: make(chan struct{}, 2*cfg.Workers+4)}
+		inflight: make(chan struct{}, 2*cfg.Workers+4)}
+	p.edge = newEdge(p.dropLive)
+	p.drops = &counterdump.Dumper{Period: 10 * time.Second, Report: func(delta, total uint64) {
+		p.log.Warn("pipeline is too slow for a live source: frames replaced by newer ones before inference", "dropped", delta, "dropped_total", total)
+	}}
+	defer p.drops.Flush()
 	p.sum.PerSource = map[string]uint64{}
 	if cfg.Provider != "" {
 		p.m.SetProvider(cfg.Provider)
@@ -116,7 +121,6 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	})
 	defer stopWatch()
 
-	merged := make(chan *frame.Frame, 2)
 	maps := make(chan job, 2)
 	analysed := make(chan *Result, 2)
 	ordered := make(chan *Result, 2)
@@ -124,28 +128,22 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 
 	var srcWG sync.WaitGroup
 	for _, s := range cfg.Sources {
-		srcWG.Add(1)
-		go func() {
-			defer srcWG.Done()
-			p.supervise(srcCtx, s, merged)
-		}()
+		sl := p.edge.add(s.ID(), s.Mode().Live(), max(2, cfg.Batch))
+		srcWG.Go(func() { p.supervise(srcCtx, s, sl) })
 	}
-	go func() { srcWG.Wait(); close(merged) }()
 
-	g.Go(func() error { return p.inferStage(gctx, merged, maps, stopSources) })
+	g.Go(func() error { return p.inferStage(gctx, maps, stopSources) })
 	g.Go(func() error { return p.postprocStage(gctx, maps, analysed) })
 	g.Go(func() error { return reorder(gctx, analysed, ordered, func() { <-p.inflight }) })
 	g.Go(func() error { return p.decideStage(gctx, ordered, decided) })
 	queues := map[string]func() int{
-		StageInfer: func() int { return len(merged) }, StagePostproc: func() int { return len(maps) },
+		StageInfer: p.edge.queued, StagePostproc: func() int { return len(maps) },
 		"reorder": func() int { return len(analysed) }, StageMetaclf: func() int { return len(ordered) },
 		StageSink: func() int { return len(decided) },
 	}
 	g.Go(func() error { return p.sinkStage(gctx, decided, queues) })
 	err := g.Wait()
 	stopSources()
-	for range merged { // sources may still be blocked on a send after a fatal error
-	}
 	srcWG.Wait()
 
 	p.mu.Lock()
@@ -197,23 +195,20 @@ func (c *Config) check() error {
 	if c.RetryBackoff <= 0 {
 		c.RetryBackoff = 500 * time.Millisecond
 	}
+	if c.MaxBackoff < c.RetryBackoff {
+		c.MaxBackoff = max(30*time.Second, c.RetryBackoff)
+	}
+	if c.BlockedGrace <= 0 {
+		c.BlockedGrace = 2 * time.Second
+	}
 	if c.StatsEvery == 0 {
 		c.StatsEvery = time.Second
 	}
 	return nil
 }
 
-// droppedTotal is the frames dropped at the live edges: the pipeline's own drops and those inside
-// sources that count their own (DropCounter).
-func (p *run) droppedTotal() uint64 {
-	n := p.dropped.Load()
-	for _, s := range p.cfg.Sources {
-		if d, ok := s.(DropCounter); ok {
-			n += d.DroppedFrames()
-		}
-	}
-	return n
-}
+// droppedTotal is the frames dropped at the live edge.
+func (p *run) droppedTotal() uint64 { return p.dropped.Load() }
 
 func (p *run) addSourceError(s string) {
 	p.mu.Lock()

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/frame"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -51,7 +52,7 @@ func TestOrderPerSource(t *testing.T) {
 	a := &fakeSource{id: "a", n: 25, w: 32, h: 16}
 	b := &fakeSource{id: "b", n: 17, w: 64, h: 32}
 	rec := &recordSink{}
-	sum, err := runWith(t, context.Background(), Config{Sources: []Source{a, b}, Workers: 3, Batch: 4, Sinks: []Sink{rec}})
+	sum, err := runWith(t, context.Background(), Config{Sources: []frame.Source{a, b}, Workers: 3, Batch: 4, Sinks: []Sink{rec}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestEmergencyRaiseClear(t *testing.T) {
 	}
 	rec := &recordSink{}
 	sum, err := runWith(t, context.Background(), Config{
-		Sources: []Source{&fakeSource{id: "cam", n: 15, w: 200, h: 100}}, Analyzer: fakeAnalyzer{anoms: anoms},
+		Sources: []frame.Source{&fakeSource{id: "cam", n: 15, w: 200, h: 100}}, Analyzer: fakeAnalyzer{anoms: anoms},
 		Classifier: fakeClf{}, Tracker: tr, Sinks: []Sink{rec},
 	})
 	if err != nil {
@@ -123,7 +124,7 @@ func TestEmergencyRaiseClear(t *testing.T) {
 func TestNaNFramesCounted(t *testing.T) {
 	rec := &recordSink{}
 	sum, err := runWith(t, context.Background(), Config{
-		Sources: []Source{&fakeSource{id: "s", n: 10, w: 8, h: 8}}, Segmenter: &fakeSeg{failAt: -1, nan: map[uint64]bool{3: true, 7: true}, errAt: map[uint64]bool{8: true}},
+		Sources: []frame.Source{&fakeSource{id: "s", n: 10, w: 8, h: 8}}, Segmenter: &fakeSeg{failAt: -1, nan: map[uint64]bool{3: true, 7: true}, errAt: map[uint64]bool{8: true}},
 		Sinks: []Sink{rec},
 	})
 	if err != nil {
@@ -137,7 +138,7 @@ func TestNaNFramesCounted(t *testing.T) {
 func TestSegmentErrorIsFatalButOutputsClose(t *testing.T) {
 	rec := &recordSink{}
 	_, err := runWith(t, context.Background(), Config{
-		Sources: []Source{&fakeSource{id: "s", n: 50, w: 8, h: 8}}, Segmenter: &fakeSeg{failAt: 4}, Sinks: []Sink{rec},
+		Sources: []frame.Source{&fakeSource{id: "s", n: 50, w: 8, h: 8}}, Segmenter: &fakeSeg{failAt: 4}, Sinks: []Sink{rec},
 	})
 	if !errors.Is(err, ErrSegment) || !strings.Contains(err.Error(), "output shape") {
 		t.Fatalf("err = %v, want ErrSegment naming the shape", err)
@@ -149,7 +150,7 @@ func TestSegmentErrorIsFatalButOutputsClose(t *testing.T) {
 
 func TestMaxFrames(t *testing.T) {
 	rec := &recordSink{}
-	sum, err := runWith(t, context.Background(), Config{Sources: []Source{&fakeSource{id: "s", n: 100, w: 8, h: 8}}, MaxFrames: 7, Batch: 3, Sinks: []Sink{rec}})
+	sum, err := runWith(t, context.Background(), Config{Sources: []frame.Source{&fakeSource{id: "s", n: 100, w: 8, h: 8}}, MaxFrames: 7, Batch: 3, Sinks: []Sink{rec}})
 	if err != nil || sum.Frames != 7 || len(rec.results) != 7 {
 		t.Errorf("err %v, frames %d, results %d; want 7", err, sum.Frames, len(rec.results))
 	}
@@ -164,7 +165,7 @@ func TestGracefulStopKeepsFrames(t *testing.T) {
 			cancel()
 		}
 	}}
-	sum, err := runWith(t, ctx, Config{Sources: []Source{&fakeSource{id: "cam", live: true, infinite: true, w: 8, h: 8}}, Sinks: []Sink{rec}})
+	sum, err := runWith(t, ctx, Config{Sources: []frame.Source{&fakeSource{id: "cam", live: true, infinite: true, w: 8, h: 8}}, Sinks: []Sink{rec}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestGracefulStopKeepsFrames(t *testing.T) {
 }
 
 func TestLiveSourceRetries(t *testing.T) {
-	src := &fakeSource{id: "cam", live: true, n: 3, failAfter: 1, fails: 2, w: 8, h: 8}
+	src := &fakeSource{id: "cam", live: true, n: 3, failAfter: 1, fails: 2, openFails: 0, w: 8, h: 8}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	rec := &recordSink{onFrame: func(r *Result) {
@@ -185,7 +186,7 @@ func TestLiveSourceRetries(t *testing.T) {
 			cancel()
 		}
 	}}
-	_, err := runWith(t, ctx, Config{Sources: []Source{src}, Sinks: []Sink{rec}, RetryLive: true, RetryBackoff: 5 * time.Millisecond})
+	_, err := runWith(t, ctx, Config{Sources: []frame.Source{src}, Sinks: []Sink{rec}, RetryBackoff: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +205,7 @@ func TestLiveSourceRetries(t *testing.T) {
 func TestFileSourceErrorReported(t *testing.T) {
 	rec := &recordSink{}
 	sum, err := runWith(t, context.Background(), Config{
-		Sources: []Source{&fakeSource{id: "clip.mp4", n: 10, failAfter: 3, fails: 1, w: 8, h: 8}}, Sinks: []Sink{rec},
+		Sources: []frame.Source{&fakeSource{id: "clip.mp4", n: 10, failAfter: 3, fails: 1, w: 8, h: 8}}, Sinks: []Sink{rec},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -220,11 +221,11 @@ func TestConfigErrors(t *testing.T) {
 		cfg  Config
 	}{
 		{"no source", Config{Segmenter: &fakeSeg{}, Analyzer: fakeAnalyzer{}}},
-		{"no segmenter", Config{Sources: []Source{&fakeSource{id: "a"}}, Analyzer: fakeAnalyzer{}}},
-		{"duplicate ids", Config{Sources: []Source{&fakeSource{id: "a"}, &fakeSource{id: "a"}}, Segmenter: &fakeSeg{}, Analyzer: fakeAnalyzer{}}},
-		{"negative frames", Config{Sources: []Source{&fakeSource{id: "a"}}, Segmenter: &fakeSeg{}, Analyzer: fakeAnalyzer{}, MaxFrames: -1}},
-		{"nice too high", Config{Sources: []Source{&fakeSource{id: "a"}}, Segmenter: &fakeSeg{}, Analyzer: fakeAnalyzer{}, WorkerNice: 20}},
-		{"nice negative", Config{Sources: []Source{&fakeSource{id: "a"}}, Segmenter: &fakeSeg{}, Analyzer: fakeAnalyzer{}, WorkerNice: -1}},
+		{"no segmenter", Config{Sources: []frame.Source{&fakeSource{id: "a"}}, Analyzer: fakeAnalyzer{}}},
+		{"duplicate ids", Config{Sources: []frame.Source{&fakeSource{id: "a"}, &fakeSource{id: "a"}}, Segmenter: &fakeSeg{}, Analyzer: fakeAnalyzer{}}},
+		{"negative frames", Config{Sources: []frame.Source{&fakeSource{id: "a"}}, Segmenter: &fakeSeg{}, Analyzer: fakeAnalyzer{}, MaxFrames: -1}},
+		{"nice too high", Config{Sources: []frame.Source{&fakeSource{id: "a"}}, Segmenter: &fakeSeg{}, Analyzer: fakeAnalyzer{}, WorkerNice: 20}},
+		{"nice negative", Config{Sources: []frame.Source{&fakeSource{id: "a"}}, Segmenter: &fakeSeg{}, Analyzer: fakeAnalyzer{}, WorkerNice: -1}},
 	}
 	for _, c := range cases {
 		if _, err := Run(context.Background(), c.cfg); !errors.Is(err, ErrConfig) {
@@ -247,7 +248,7 @@ func TestWebhookReceivesEvents(t *testing.T) {
 	wh := NewWebhookSink(srv.URL, 256, time.Second, nil)
 	rec := &recordSink{}
 	anoms := map[uint64]bool{1: true, 2: true}
-	_, err := runWith(t, context.Background(), Config{Sources: []Source{&fakeSource{id: "s", n: 5, w: 100, h: 50}},
+	_, err := runWith(t, context.Background(), Config{Sources: []frame.Source{&fakeSource{id: "s", n: 5, w: 100, h: 50}},
 		Analyzer: fakeAnalyzer{anoms: anoms}, Sinks: []Sink{rec, wh}})
 	if err != nil {
 		t.Fatal(err)
@@ -310,7 +311,7 @@ func TestJSONLAndCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	anoms := map[uint64]bool{1: true}
-	_, err = runWith(t, context.Background(), Config{Sources: []Source{&fakeSource{id: "s", n: 4, w: 100, h: 50}},
+	_, err = runWith(t, context.Background(), Config{Sources: []frame.Source{&fakeSource{id: "s", n: 4, w: 100, h: 50}},
 		Analyzer: fakeAnalyzer{anoms: anoms}, Segmenter: &fakeSeg{failAt: -1, nan: map[uint64]bool{2: true}}, Sinks: []Sink{js, cs}})
 	if err != nil {
 		t.Fatal(err)
@@ -358,7 +359,7 @@ func TestCheckOutDir(t *testing.T) {
 
 func TestMetricsServed(t *testing.T) {
 	m := NewMetrics()
-	_, err := runWith(t, context.Background(), Config{Sources: []Source{&fakeSource{id: "s", n: 3, w: 8, h: 8}}, Metrics: m, Provider: "cpu"})
+	_, err := runWith(t, context.Background(), Config{Sources: []frame.Source{&fakeSource{id: "s", n: 3, w: 8, h: 8}}, Metrics: m, Provider: "cpu"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,25 +376,85 @@ func TestMetricsServed(t *testing.T) {
 	}
 }
 
-func TestLiveSourceErrorWithoutRetryEnds(t *testing.T) {
-	states := NewStates()
-	states.Report("cam", event.StateLost, "unplugged") // what capture reports while it retries
-	states.Report("cam", event.StateOpened, "")        // opened/ended come from the pipeline itself
-	src := &fakeSource{id: "cam", live: true, n: 3, failAfter: 2, fails: 1, w: 8, h: 8}
+// TestDeviceFirstOpenFails: a device whose first open fails (a wrong index or URL) is reported
+// and not retried for ever; one that fails later is reopened, with one "lost" event however many
+// reopens fail.
+func TestDeviceFirstOpenFails(t *testing.T) {
 	rec := &recordSink{}
-	sum, err := runWith(t, context.Background(), Config{Sources: []Source{src}, Sinks: []Sink{rec}, States: states})
+	src := &fakeSource{id: "cam", live: true, n: 3, openFails: 1, w: 8, h: 8}
+	sum, err := runWith(t, context.Background(), Config{Sources: []frame.Source{src}, Sinks: []Sink{rec}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var states2 []string
+	if sum.Frames != 0 || len(sum.SourceErrors) != 1 || !strings.Contains(sum.SourceErrors[0], "cam: open 1: fake source broke") || src.opens != 1 {
+		t.Errorf("frames %d, source errors %v, opens %d; want 0, the open error, 1", sum.Frames, sum.SourceErrors, src.opens)
+	}
+	if got := strings.Join(rec.types(), ","); got != "source:cam" {
+		t.Errorf("events %s, want one source event (lost)", got)
+	}
+}
+
+func TestDeviceReopenFailuresReportedOnce(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The first stream ends after 2 frames; the next 3 opens fail.
+	src := &fakeSource{id: "cam", live: true, n: 2, w: 8, h: 8, failOpens: map[int]bool{2: true, 3: true, 4: true}}
+	rec := &recordSink{onFrame: func(r *Result) {
+		if r.Frame.Seq >= 2 { // a frame of a later stream (the live edge may have dropped some)
+			cancel()
+		}
+	}}
+	if _, err := runWith(t, ctx, Config{Sources: []frame.Source{src}, Sinks: []Sink{rec}, RetryBackoff: time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	var states []string
 	for _, e := range rec.events {
 		if s, ok := e.(*event.SourceState); ok {
-			states2 = append(states2, s.State)
+			states = append(states, s.State)
 		}
 	}
-	if sum.Frames+sum.Dropped != 2 || len(sum.SourceErrors) != 1 || !slices.Contains(states2, "lost") || strings.Count(strings.Join(states2, ","), "opened") != 1 {
-		t.Errorf("frames %d + dropped %d, source errors %v, states %v", sum.Frames, sum.Dropped, sum.SourceErrors, states2)
+	// Three failed reopens between the loss and the reconnect: one "lost" event.
+	if got := strings.Join(states, ","); !strings.HasPrefix(got, "opened,lost,reconnected,") || !strings.HasSuffix(got, ",ended") {
+		t.Errorf("source states %s, want opened,lost,reconnected,…,ended", got)
 	}
+	if src.opens < 5 {
+		t.Errorf("%d opens, want at least 5 (1 + 3 failed + 1)", src.opens)
+	}
+}
+
+// TestLiveEdgeDropsOldFrames: a live source faster than inference loses its older frames at the
+// edge, counted; inference never gets two frames of one live source in a batch (it would be
+// working on a frame older than the newest).
+func TestLiveEdgeDropsOldFrames(t *testing.T) {
+	const n = 200
+	seg := &slowSeg{delay: 5 * time.Millisecond}
+	src := &fakeSource{id: "cam", paced: true, n: n, w: 8, h: 8, every: 100 * time.Microsecond}
+	sum, err := runWith(t, context.Background(), Config{Sources: []frame.Source{src}, Segmenter: seg, Batch: 4, Sinks: []Sink{&recordSink{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Frames+sum.Dropped != n || sum.Dropped == 0 {
+		t.Errorf("frames %d + dropped %d, want %d with some dropped", sum.Frames, sum.Dropped, n)
+	}
+	if seg.maxBatch.Load() > 1 {
+		t.Errorf("a batch held %d frames of the one live source, want 1", seg.maxBatch.Load())
+	}
+}
+
+// slowSeg is fakeSeg after a delay, recording the largest batch.
+type slowSeg struct {
+	fakeSeg
+	delay    time.Duration
+	maxBatch atomic.Int32
+}
+
+func (s *slowSeg) Segment(frames []*frame.Frame) ([]*Map, error) {
+	time.Sleep(s.delay)
+	if int32(len(frames)) > s.maxBatch.Load() {
+		s.maxBatch.Store(int32(len(frames)))
+	}
+	s.fakeSeg.failAt = -1
+	return s.fakeSeg.Segment(frames)
 }
 
 // nanClf is a classifier whose input broke: every probability is NaN.
@@ -411,7 +472,7 @@ func (nanClf) Threshold() float64 { return 0.5 }
 func TestNaNProbabilityKeepsAndReports(t *testing.T) {
 	rec := &recordSink{}
 	sum, err := runWith(t, context.Background(), Config{
-		Sources: []Source{&fakeSource{id: "s", n: 3, w: 8, h: 8}}, Segmenter: &fakeSeg{failAt: -1},
+		Sources: []frame.Source{&fakeSource{id: "s", n: 3, w: 8, h: 8}}, Segmenter: &fakeSeg{failAt: -1},
 		Analyzer: fakeAnalyzer{}, Classifier: nanClf{}, Sinks: []Sink{rec},
 	})
 	if err != nil {
@@ -446,7 +507,7 @@ func TestEmergencyClearedWhenSourceEnds(t *testing.T) {
 	}
 	rec := &recordSink{}
 	if _, err := runWith(t, context.Background(), Config{
-		Sources: []Source{&fakeSource{id: "cam", n: 10, w: 200, h: 100}}, Analyzer: fakeAnalyzer{anoms: anoms},
+		Sources: []frame.Source{&fakeSource{id: "cam", n: 10, w: 200, h: 100}}, Analyzer: fakeAnalyzer{anoms: anoms},
 		Classifier: fakeClf{}, Tracker: tr, Sinks: []Sink{rec},
 	}); err != nil {
 		t.Fatal(err)
@@ -473,23 +534,5 @@ func TestEmergencyClearedWhenSourceEnds(t *testing.T) {
 	}
 	if tr.Active("cam") {
 		t.Error("tracker still active after the source ended")
-	}
-}
-
-// droppingSource is a fake source that also dropped frames inside its own live queue.
-type droppingSource struct{ fakeSource }
-
-func (*droppingSource) DroppedFrames() uint64 { return 7 }
-
-// TestSourceDropsCounted: drops inside a source (DropCounter) count in the summary.
-func TestSourceDropsCounted(t *testing.T) {
-	sum, err := runWith(t, context.Background(), Config{
-		Sources: []Source{&droppingSource{fakeSource{id: "s", n: 3, w: 8, h: 8}}}, Sinks: []Sink{&recordSink{}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.Frames != 3 || sum.Dropped != 7 {
-		t.Errorf("frames %d dropped %d, want 3 and 7", sum.Frames, sum.Dropped)
 	}
 }

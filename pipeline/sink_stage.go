@@ -32,10 +32,6 @@ func (p *run) sinkStage(ctx context.Context, in <-chan *Result, queues map[strin
 			}
 		}
 	}()
-	var states <-chan *event.SourceState // nil channel: never ready
-	if p.cfg.States != nil {
-		states = p.cfg.States.ch
-	}
 	var tick <-chan time.Time
 	if p.cfg.StatsEvery > 0 {
 		t := time.NewTicker(p.cfg.StatsEvery)
@@ -81,9 +77,6 @@ func (p *run) sinkStage(ctx context.Context, in <-chan *Result, queues map[strin
 			release()
 		case c := <-p.ctrl:
 			held = append(held, c)
-			release()
-		case e := <-states:
-			held = append(held, ctrlMsg{e, delivered[e.Source]})
 			release()
 		case <-tick:
 			for name, l := range queues {

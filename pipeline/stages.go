@@ -17,35 +17,16 @@ type job struct {
 	m   *Map
 }
 
-// inferStage batches what is queued (never waiting for a full batch), runs the segmenter and stamps
+// inferStage batches what waits at the edge (never waiting for a full batch), runs the segmenter and stamps
 // each map with its input index. After MaxFrames it stops the sources and discards the rest.
-func (p *run) inferStage(ctx context.Context, in <-chan *frame.Frame, out chan<- job, stopSources func()) error {
+func (p *run) inferStage(ctx context.Context, out chan<- job, stopSources func()) error {
 	defer close(out)
 	var idx uint64
-	batch := make([]*frame.Frame, 0, p.cfg.Batch)
+	buf := make([]*frame.Frame, 0, p.cfg.Batch)
 	for {
-		var f *frame.Frame
-		var ok bool
-		select {
-		case f, ok = <-in:
-			if !ok {
-				return nil
-			}
-		case <-ctx.Done():
+		batch := p.edge.take(ctx, p.cfg.Batch, buf)
+		if batch == nil {
 			return nil
-		}
-		batch = append(batch[:0], f)
-	fill:
-		for len(batch) < p.cfg.Batch {
-			select {
-			case f, ok := <-in:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, f)
-			default:
-				break fill
-			}
 		}
 		limit := false
 		if max := uint64(p.cfg.MaxFrames); max > 0 && idx+uint64(len(batch)) >= max {
@@ -76,17 +57,12 @@ func (p *run) inferStage(ctx context.Context, in <-chan *frame.Frame, out chan<-
 			idx++
 		}
 		if limit {
-			for {
-				select {
-				case f, ok := <-in:
-					if !ok {
-						return nil
-					}
+			for rest := p.edge.take(ctx, p.cfg.Batch, buf); rest != nil; rest = p.edge.take(ctx, p.cfg.Batch, buf) {
+				for _, f := range rest {
 					p.recycle(f)
-				case <-ctx.Done():
-					return nil
 				}
 			}
+			return nil
 		}
 	}
 }

@@ -1,41 +1,19 @@
-// Package pipeline wires metaood's real-time stages: sources → inference (batches) → postproc
-// workers → reorder → meta classifier → emergency tracker → sinks. Stages have the shape
-// Run(ctx, in, out) error and close their output; internal channels are small and blocking so
-// back-pressure bounds latency; only live sources drop frames. The package is pure Go: the cgo
-// adapters (capture, infer, render) are plugged in through the small interfaces declared here.
+// Package pipeline runs metaood's real-time stages: source supervisors → the edge (one slot
+// per source) → inference (batches) → postproc workers → reorder → meta classifier → emergency
+// tracker → sinks. Stages have the shape Run(ctx, in, out) error and close their output;
+// internal channels are small and blocking so back-pressure bounds latency; frames are dropped
+// in one place only, the live edge before inference, and counted. The package is pure Go: the
+// cgo adapters (capture, infer, render) are plugged in through frame.Source and the small
+// interfaces declared here.
 package pipeline
 
 import (
-	"context"
 	"image"
 	"time"
 
 	"github.com/metaood/metaood/event"
 	"github.com/metaood/metaood/frame"
 )
-
-// Source delivers frames. capture.Source satisfies it.
-type Source interface {
-	// ID is the source id carried by frames and events.
-	ID() string
-	// Live reports a camera or stream: frames are dropped when the pipeline is behind, and the
-	// source is reopened when it fails.
-	Live() bool
-	// Run sends frames to out until the end of the stream (nil) or ctx ends; it closes nothing.
-	Run(ctx context.Context, out chan<- *frame.Frame) error
-}
-
-// DropCounter is a Source that drops frames itself (a live queue inside the capture layer): its
-// drops count with the pipeline's own in the stats events and the summary.
-type DropCounter interface {
-	DroppedFrames() uint64
-}
-
-// EarlyEnder is a Source that can tell, once Run has returned, why its stream ended before its
-// end (a truncated or corrupt file: "ended after 7 of 221 frames"); "" when it ended normally.
-type EarlyEnder interface {
-	EarlyEnd() string
-}
 
 // Map is the segmentation output of one frame: C×H×W class scores, planar, class-major.
 type Map struct {

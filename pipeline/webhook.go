@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/internal/counterdump"
 )
 
 // WebhookSink POSTs each event (application/json) to a URL from its own goroutine. Its queue is
@@ -49,15 +50,18 @@ func NewWebhookSink(url string, queue int, timeout time.Duration, log *slog.Logg
 }
 
 func (w *WebhookSink) loop() {
-	warn := everyN{period: 5 * time.Second}
+	var lastErr error
+	warn := counterdump.Dumper{Period: 5 * time.Second, Report: func(delta, total uint64) {
+		w.log.Warn("webhook POST failed", "url", w.url, "err", lastErr, "failed", delta, "failed_total", total)
+	}}
+	defer warn.Flush()
 	for body := range w.q {
 		if err := w.post(body); err != nil {
 			w.Failed.Add(1)
 			msg := err.Error()
 			w.lastErr.Store(&msg)
-			if warn.Allow() {
-				w.log.Warn("webhook POST failed", "url", w.url, "err", err, "failed_total", w.Failed.Load())
-			}
+			lastErr = err
+			warn.Add(1)
 			continue
 		}
 		w.Sent.Add(1)

@@ -185,7 +185,7 @@ func runBench(ctx context.Context, c config.Run, o benchOptions) (benchResult, e
 	runtime.ReadMemStats(&ms0)
 	cpu0 := cpuTime()
 	sum, err := pipeline.Run(ctx, pipeline.Config{
-		Sources: []pipeline.Source{&memSource{id: "bench", frames: frames}}, Segmenter: seg,
+		Sources: []frame.Source{&memSource{id: "bench", frames: frames}}, Segmenter: seg,
 		Analyzer: an, Classifier: clf, Batch: c.Batch, Workers: c.Workers,
 		WorkerNice: o.workerNice, Provider: eng.Provider(), Metrics: m, StatsEvery: -1, Sinks: sinks,
 	})
@@ -282,16 +282,8 @@ func loadFrames(ctx context.Context, spec string, n int) ([]*frame.Frame, error)
 	if err != nil {
 		return nil, err
 	}
-	ch := make(chan *frame.Frame, 4)
-	errc := make(chan error, 1)
-	go func() { errc <- src.Run(ctx, ch); close(ch) }()
-	var frames []*frame.Frame
-	for f := range ch {
-		if len(frames) < n {
-			frames = append(frames, f)
-		}
-	}
-	if err := <-errc; err != nil && len(frames) == 0 {
+	frames, err := capture.ReadAll(ctx, src, n)
+	if err != nil && len(frames) == 0 {
 		return nil, err
 	}
 	if len(frames) == 0 {
@@ -306,19 +298,26 @@ type memSource struct {
 	frames []*frame.Frame
 }
 
-func (s *memSource) ID() string { return s.id }
-func (s *memSource) Live() bool { return false }
-func (s *memSource) Run(ctx context.Context, out chan<- *frame.Frame) error {
-	for i, f := range s.frames {
-		g := *f
-		g.Source, g.Seq, g.Captured = s.id, uint64(i), time.Now()
-		select {
-		case out <- &g:
-		case <-ctx.Done():
-			return nil
-		}
+func (s *memSource) ID() string                  { return s.id }
+func (s *memSource) Mode() frame.Mode            { return frame.Replay }
+func (s *memSource) FPS() float64                { return 0 }
+func (s *memSource) Open() (frame.Stream, error) { return &memStream{s: s}, nil }
+
+type memStream struct {
+	s *memSource
+	i int
+}
+
+func (m *memStream) Describe() string { return "frames in memory" }
+func (m *memStream) Close()           {}
+func (m *memStream) Next() (*frame.Frame, error) {
+	if m.i >= len(m.s.frames) {
+		return nil, io.EOF
 	}
-	return nil
+	g := *m.s.frames[m.i]
+	g.Source, g.Seq, g.Captured = m.s.id, uint64(m.i), time.Now()
+	m.i++
+	return &g, nil
 }
 
 // printBench writes the bench table: throughputs and their ratio, CPU cost per frame, the per-stage

@@ -245,8 +245,7 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 		return pipeline.Summary{}, outs, err
 	}
 	metrics := pipeline.NewMetrics()
-	states := pipeline.NewStates()
-	capOpts := capture.Options{Realtime: c.Realtime, Registry: metrics.Registry, OnState: states.Report}
+	capOpts := capture.Options{Realtime: c.Realtime, Registry: metrics.Registry}
 	srcs, err := capture.OpenAll(c.Sources, capOpts, log) // cheap checks (missing file) before loading the model
 	if err != nil {
 		return pipeline.Summary{}, outs, err
@@ -257,10 +256,6 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 		return pipeline.Summary{}, outs, err
 	}
 	defer eng.Close()
-	psrcs := make([]pipeline.Source, len(srcs))
-	for i, s := range srcs {
-		psrcs[i] = s
-	}
 
 	// Outputs: files first (they can fail), then the servers.
 	var sinks []pipeline.Sink
@@ -363,9 +358,9 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 	}
 
 	sum, err := pipeline.Run(ctx, pipeline.Config{
-		Sources: psrcs, Segmenter: seg, Analyzer: newAnalyzer(c.Threshold, !c.Probs, roi), Classifier: clf, Tracker: tr,
+		Sources: srcs, Segmenter: seg, Analyzer: newAnalyzer(c.Threshold, !c.Probs, roi), Classifier: clf, Tracker: tr,
 		Sinks: sinks, Batch: c.Batch, Workers: c.Workers, WorkerNice: c.WorkerNice, MaxFrames: c.Frames, Provider: eng.Provider(),
-		Metrics: metrics, Log: log, States: states, Recycle: capture.Recycle,
+		Metrics: metrics, Log: log, Recycle: capture.Recycle,
 	})
 	outs.videos = rs.Videos()
 	outs.evidence, _ = rs.Evidence()
@@ -405,10 +400,10 @@ func modelName(path string) string {
 }
 
 // videoFPS is the output video's frame rate: the first source's, when it declares one.
-func videoFPS(srcs []capture.Source) float64 {
+func videoFPS(srcs []frame.Source) float64 {
 	for _, s := range srcs {
-		if f, ok := s.(interface{ FPS() float64 }); ok && f.FPS() > 0 {
-			return f.FPS()
+		if f := s.FPS(); f > 0 {
+			return f
 		}
 	}
 	return 25

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/metaood/metaood/capture"
-	"github.com/metaood/metaood/frame"
 	"github.com/metaood/metaood/synth"
 )
 
@@ -35,16 +34,15 @@ func TestSynthDriveVideo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fps := src.(interface{ FPS() float64 }).FPS(); fps != c.fps {
+			if fps := src.FPS(); fps != c.fps {
 				t.Errorf("video at %v fps, want %v", fps, c.fps)
 			}
-			ch := make(chan *frame.Frame, 16)
-			if err := src.Run(context.Background(), ch); err != nil {
+			frames, err := capture.ReadAll(t.Context(), src, 0)
+			if err != nil {
 				t.Fatal(err)
 			}
-			close(ch)
 			n := 0
-			for f := range ch {
+			for _, f := range frames {
 				if f.W != 64 || f.H != 32 {
 					t.Errorf("frame %d is %dx%d, want 64x32", n, f.W, f.H)
 				}
