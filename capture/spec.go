@@ -9,6 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/synth"
 )
 
 // kind is what a spec names.
@@ -33,7 +36,7 @@ type spec struct {
 	id     string
 	target string            // file, folder, URL (with credentials), pipeline or device path
 	device int               // camera index; -1 when target is a device path
-	params map[string]string // synth and camera parameters
+	params map[string]string // camera parameters (a drive's spec stays in target: synth.ParseSpec)
 	files  []string          // images, sorted
 }
 
@@ -44,7 +47,6 @@ var (
 	idPrefix   = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	urlSchemes = []string{"rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "tcp", "udp", "srt", "rtp", "mms", "hls"}
 	imageExts  = []string{".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm", ".jp2"}
-	synthKeys  = []string{"anomalies", "fps", "frames", "seed", "size"}
 	cameraKeys = []string{"fps", "size"}
 )
 
@@ -61,11 +63,10 @@ func parseSpec(s string) (spec, error) {
 		return sp, fmt.Errorf("%w: empty; %s", ErrSpec, specHelp)
 	case lower == "synth" || strings.HasPrefix(lower, "synth:"):
 		sp.kind = kindSynth
-		p, err := parseParams(s[min(len(s), 6):], synthKeys, "synth")
-		if err != nil {
-			return sp, err
+		sp.target = strings.TrimLeft(s[min(len(s), 6):], ":,")
+		if _, err := synth.ParseSpec(sp.target); err != nil {
+			return sp, fmt.Errorf("%w: %w", ErrSpec, err)
 		}
-		sp.params = p
 		sp.setID("synth")
 	case strings.HasPrefix(lower, "gst:"):
 		sp.kind, sp.target = kindGst, strings.TrimSpace(s[4:])
@@ -222,11 +223,9 @@ func sizeParam(p map[string]string, key string, defW, defH int) (w, h int, err e
 	if !ok {
 		return defW, defH, nil
 	}
-	a, b, ok := strings.Cut(strings.ToLower(v), "x")
-	w, e1 := strconv.Atoi(a)
-	h, e2 := strconv.Atoi(b)
-	if !ok || e1 != nil || e2 != nil || w < 16 || h < 16 || w > 16384 || h > 16384 {
-		return 0, 0, fmt.Errorf("%w: %s=%s: want WxH, e.g. 1024x512", ErrSpec, key, v)
+	w, h, err = frame.ParseSize(v, 16, 16384)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: %s=%s: %v", ErrSpec, key, v, err)
 	}
 	return w, h, nil
 }

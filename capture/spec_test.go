@@ -21,9 +21,9 @@ func TestParseSpec(t *testing.T) {
 		target string
 		params map[string]string
 	}{
-		{"synth", kindSynth, "synth", "", map[string]string{}},
-		{"synth:seed=3,frames=600,size=1024x512,fps=30", kindSynth, "synth", "", map[string]string{"seed": "3", "frames": "600", "size": "1024x512", "fps": "30"}},
-		{"front=synth:seed=2", kindSynth, "front", "", map[string]string{"seed": "2"}},
+		{"synth", kindSynth, "synth", "", nil}, // a drive's spec stays in target (synth.ParseSpec reads it)
+		{"synth:seed=3,frames=600,size=1024x512,fps=30", kindSynth, "synth", "seed=3,frames=600,size=1024x512,fps=30", nil},
+		{"front=synth:seed=2", kindSynth, "front", "seed=2", nil},
 		{"cam:0", kindCamera, "cam0", "0", map[string]string{}},
 		{"cam:2,size=1280x720,fps=30", kindCamera, "cam2", "2", map[string]string{"size": "1280x720", "fps": "30"}},
 		{"/dev/video4", kindCamera, "video4", "/dev/video4", map[string]string{}},
@@ -64,7 +64,7 @@ func TestParseSpecErrors(t *testing.T) {
 		msg  string
 	}{
 		{"", ErrSpec, "video file"},
-		{"synth:speed=3", ErrSpec, "anomalies, fps, frames, seed, size"},
+		{"synth:speed=3", ErrSpec, "seed, frames, size, fps, anomalies, first, step"},
 		{"synth:seed", ErrSpec, "key=value"},
 		{"synth:seed=1,seed=2", ErrSpec, "twice"},
 		{"cam:front", ErrSpec, "cam:0"},

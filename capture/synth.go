@@ -18,35 +18,24 @@ type synthSource struct {
 	w, h   int
 	frames int // 0 = endless
 	fps    float64
+	first  int // the drive's frames first, first+step, …
+	step   int
 }
 
 func newSynthSource(b *base, sp spec) (frame.Source, error) {
-	cfg := synth.DefaultConfig()
-	seed, err := intParam(sp.params, "seed", int(cfg.Seed), -1<<31, 1<<31-1)
+	d, err := synth.ParseSpec(sp.target)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrSpec, err)
 	}
-	frames, err := intParam(sp.params, "frames", DefaultSynthFrames, 0, 1<<30)
-	if err != nil {
-		return nil, err
+	frames, fps := d.Frames, d.FPS
+	if frames < 0 {
+		frames = DefaultSynthFrames
 	}
-	anom, err := intParam(sp.params, "anomalies", 1, 0, 1)
-	if err != nil {
-		return nil, err
+	if fps == 0 {
+		fps = 30
 	}
-	fps, err := floatParam(sp.params, "fps", 30, 1000)
-	if err != nil {
-		return nil, err
-	}
-	cfg.W, cfg.H, err = sizeParam(sp.params, "size", cfg.W, cfg.H)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Seed, cfg.Anomalies = int64(seed), anom == 1
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: synth: %v", ErrSpec, err)
-	}
-	return &synthSource{base: b, drive: synth.NewDrive(cfg), w: cfg.W, h: cfg.H, frames: frames, fps: fps}, nil
+	return &synthSource{base: b, drive: synth.NewDrive(d.Config), w: d.Config.W, h: d.Config.H, frames: frames, fps: fps,
+		first: d.First, step: d.Step}, nil
 }
 
 // FPS is the drive's frame rate (fps=, default 30).
@@ -70,8 +59,9 @@ func (st *synthStream) Next() (*frame.Frame, error) {
 		return nil, io.EOF
 	}
 	f := s.newFrame(s.w, s.h)
-	f.Seq = uint64(st.i) // the drive's frame index, so drops show as gaps
-	s.drive.Frame(st.i, f.Pix, nil)
+	k := s.first + st.i*s.step
+	f.Seq = uint64(k) // the drive's frame index, so drops show as gaps
+	s.drive.Frame(k, f.Pix, nil)
 	st.i++
 	return f, nil
 }

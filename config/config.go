@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/frame"
 )
 
 // Run is the configuration of `metaood run`. YAML keys match the flag names (dashes → underscores).
@@ -210,20 +211,8 @@ func (c Run) Tracker() (event.TrackerConfig, error) {
 	return t, t.Validate()
 }
 
-// ParseSize reads "WxH" (e.g. 1024x512).
-func ParseSize(s string) (w, h int, err error) {
-	ws, hs, ok := strings.Cut(strings.ToLower(strings.TrimSpace(s)), "x")
-	if ok {
-		w, err = strconv.Atoi(ws)
-		if err == nil {
-			h, err = strconv.Atoi(hs)
-		}
-	}
-	if !ok || err != nil || w <= 0 || h <= 0 || w > 16384 || h > 16384 {
-		return 0, 0, fmt.Errorf("%q is not WxH (e.g. 1024x512)", s)
-	}
-	return w, h, nil
-}
+// ParseSize reads "WxH" (e.g. 1024x512), each side 1..16384.
+func ParseSize(s string) (w, h int, err error) { return frame.ParseSize(s, 1, 16384) }
 
 func oneOf(s string, set []string) bool {
 	for _, v := range set {

@@ -24,13 +24,13 @@ func (c TrackerConfig) Validate() error {
 		return err
 	}
 	if c.N < 1 || c.N > 64 {
-		return fmt.Errorf("%w: n=%d, want 1..64 (--emergency-n)", ErrTracker, c.N)
+		return fmt.Errorf("%w: window n=%d, want 1..64", ErrTracker, c.N)
 	}
 	if c.K < 1 || c.K > c.N {
-		return fmt.Errorf("%w: k=%d, want 1..n (n=%d) (--emergency-k)", ErrTracker, c.K, c.N)
+		return fmt.Errorf("%w: k=%d, want 1..n (n=%d)", ErrTracker, c.K, c.N)
 	}
 	if c.MinArea < 0 {
-		return fmt.Errorf("%w: area %d is negative (--emergency-area)", ErrTracker, c.MinArea)
+		return fmt.Errorf("%w: minimum area %d is negative", ErrTracker, c.MinArea)
 	}
 	return nil
 }

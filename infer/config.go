@@ -47,7 +47,7 @@ func LoadModel(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("%w: model file %s does not exist; pass --model with an .onnx file or leave it out for the built-in tiny model", ErrModel, path)
+			return nil, fmt.Errorf("%w: model file %s does not exist; give an .onnx file, or none for the built-in tiny model", ErrModel, path)
 		}
 		return nil, fmt.Errorf("%w: model file %s: %v", ErrModel, path, err)
 	}

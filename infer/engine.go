@@ -37,7 +37,7 @@ func (o *Output) Release() {
 }
 
 // Engine is one ONNX Runtime session with its checks, preprocessing and buffers.
-// Infer and Run are safe for concurrent use; Close waits for runs in flight.
+// Infer and Segment are safe for concurrent use; Close waits for runs in flight.
 type Engine struct {
 	cfg      Config
 	log      *slog.Logger
@@ -119,7 +119,7 @@ func (e *Engine) providerHint(p string, err error) error {
 	if p == ProviderCPU {
 		return err
 	}
-	return fmt.Errorf("%w; this needs a GPU build of ONNX Runtime (see Dockerfile.cuda) and a visible GPU; use --provider cpu, or --allow-fallback to run on the CPU with a warning", err)
+	return fmt.Errorf("%w; this needs a GPU build of ONNX Runtime (see Dockerfile.cuda) and a visible GPU; use the cpu provider, or allow the fallback to run on the CPU with a warning", err)
 }
 
 // checkIO enforces the model contract: one float32 [N,3,H,W] input, a float32 [N,C,H,W] output
@@ -150,7 +150,7 @@ func (e *Engine) checkIO(ins, outs []ort.InputOutputInfo) error {
 		return fmt.Errorf("%w: %s output %s; want a float32 [N,C,H,W] tensor of class scores", ErrModelIO, name, out.String())
 	}
 	if c := out.Dimensions[1]; c >= 0 && int(c) < e.cfg.Classes {
-		return fmt.Errorf("%w: %s output %s has %d channels but --classes is %d", ErrModelIO, name, out.String(), c, e.cfg.Classes)
+		return fmt.Errorf("%w: %s output %s has %d channels but %d classes are asked for", ErrModelIO, name, out.String(), c, e.cfg.Classes)
 	} else if c > 0 {
 		e.classes = int(c)
 		if e.cfg.Classes > 0 {
@@ -162,7 +162,7 @@ func (e *Engine) checkIO(ins, outs []ort.InputOutputInfo) error {
 		return fmt.Errorf("%w: %s input %s: height and width must both be fixed or both dynamic", ErrModelIO, name, in.String())
 	}
 	if fixedH && e.cfg.InputW > 0 && (int64(e.cfg.InputW) != in.Dimensions[3] || int64(e.cfg.InputH) != in.Dimensions[2]) {
-		return fmt.Errorf("%w: %s has a fixed input size %dx%d; drop --input-size %dx%d", ErrConfig, name,
+		return fmt.Errorf("%w: %s has a fixed input size %dx%d; do not ask for the input size %dx%d", ErrConfig, name,
 			in.Dimensions[3], in.Dimensions[2], e.cfg.InputW, e.cfg.InputH)
 	}
 	e.inName, e.outName = in.Name, out.Name

@@ -1,7 +1,6 @@
 package infer
 
 import (
-	"context"
 	"errors"
 	"math"
 	"strings"
@@ -286,7 +285,7 @@ func TestBadModelsAndConfig(t *testing.T) {
 		{"2-D output", Config{Model: flat}, ErrModelIO, "[N,C,H,W]"},
 		{"uint8 input", Config{Model: u8}, ErrModelIO, "float32"},
 		{"1-channel input", Config{Model: grayIn}, ErrModelIO, "1 channels"},
-		{"too few classes", Config{Model: gray, Classes: 19}, ErrModelIO, "--classes is 19"},
+		{"too few classes", Config{Model: gray, Classes: 19}, ErrModelIO, "19 classes are asked for"},
 		{"fixed size vs input size", Config{Model: fixed, InputW: 16, InputH: 8}, ErrConfig, "fixed input size 8x4"},
 		{"preset", Config{Model: good, Preset: "yuv"}, ErrConfig, "bgr-imagenet"},
 		{"provider", Config{Model: good, Provider: "opencl"}, ErrConfig, "cpu, cuda or tensorrt"},
@@ -326,7 +325,7 @@ func TestProviderFallback(t *testing.T) {
 	for _, p := range []string{ProviderCUDA, ProviderTensorRT} {
 		t.Run(p, func(t *testing.T) {
 			_, err := New(Config{Model: model, Provider: p, TRTCache: t.TempDir()}, nil)
-			if !errors.Is(err, ErrProvider) || !strings.Contains(err.Error(), "--provider cpu") {
+			if !errors.Is(err, ErrProvider) || !strings.Contains(err.Error(), "use the cpu provider") {
 				t.Fatalf("err = %v, want ErrProvider with the fix", err)
 			}
 			reg := prometheus.NewRegistry()
@@ -375,14 +374,11 @@ func TestDynamicChannelsCheckedAtRun(t *testing.T) {
 	if e.Classes() != 0 {
 		t.Errorf("Classes() before a run = %d, want 0 (unknown)", e.Classes())
 	}
-	if _, err := e.Infer([]*frame.Frame{solid("a", 0, 4, 4, 1, 2, 3)}); !errors.Is(err, ErrModelIO) || !strings.Contains(err.Error(), "--classes is 5") {
-		t.Fatalf("Infer = %v, want ErrModelIO about --classes", err)
+	if _, err := e.Infer([]*frame.Frame{solid("a", 0, 4, 4, 1, 2, 3)}); !errors.Is(err, ErrModelIO) || !strings.Contains(err.Error(), "5 classes are asked for") {
+		t.Fatalf("Infer = %v, want ErrModelIO about the classes asked for", err)
 	}
-	in := make(chan *frame.Frame, 1)
-	in <- solid("a", 1, 4, 4, 1, 2, 3)
-	close(in)
-	if err := e.Run(context.Background(), in, make(chan *Output, 1)); !errors.Is(err, ErrModelIO) {
-		t.Fatalf("Run = %v, want ErrModelIO", err)
+	if _, err := e.Segment([]*frame.Frame{solid("a", 1, 4, 4, 1, 2, 3)}); !errors.Is(err, ErrModelIO) {
+		t.Fatalf("Segment = %v, want ErrModelIO (the model breaks its contract: fatal)", err)
 	}
 	e3 := newEngine(t, Config{Model: m, Classes: 2})
 	outs, err := e3.Infer([]*frame.Frame{solid("a", 0, 4, 4, 1, 2, 3)})

@@ -222,7 +222,7 @@ func (e *Engine) checkOutShape(s ort.Shape, batch int) error {
 		return fmt.Errorf("%w: %s returned shape %v for a batch of %d; want [N,C,H,W]", ErrModelIO, e.cfg.ModelName, s, batch)
 	}
 	if int(s[1]) < e.cfg.Classes {
-		return fmt.Errorf("%w: %s output has %d channels but --classes is %d", ErrModelIO, e.cfg.ModelName, s[1], e.cfg.Classes)
+		return fmt.Errorf("%w: %s output has %d channels but %d classes are asked for", ErrModelIO, e.cfg.ModelName, s[1], e.cfg.Classes)
 	}
 	return nil
 }
@@ -289,3 +289,35 @@ func firstNonFinite(v []float32) int {
 	}
 	return -1
 }
+
+// Segment runs frames through the model and returns one map per frame, in order: what the
+// pipeline's inference stage calls. A frame whose input or output is bad (ErrFrame, ErrNonFinite)
+// gets a map with Err set and the run goes on; any other failure is returned, with every buffer
+// back in the pool.
+func (e *Engine) Segment(frames []*frame.Frame) ([]*frame.Map, error) {
+	outs, errs, err := e.InferFrames(frames)
+	if err != nil {
+		return nil, err
+	}
+	maps := make([]*frame.Map, len(frames))
+	for i, f := range frames {
+		switch o, ferr := outs[i], errs[i]; {
+		case ferr == nil:
+			maps[i] = &frame.Map{Frame: o.Frame, C: o.C, H: o.H, W: o.W, Data: o.Data, ScaleX: o.ScaleX, ScaleY: o.ScaleY, Release: o.Release}
+		case errors.Is(ferr, ErrNonFinite) || errors.Is(ferr, ErrFrame):
+			maps[i] = &frame.Map{Frame: f, Err: ferr}
+		default:
+			releaseAll(outs)
+			return nil, ferr
+		}
+	}
+	return maps, nil
+}
+func releaseAll(outs []*Output) {
+	for _, o := range outs {
+		if o != nil {
+			o.Release()
+		}
+	}
+}
+

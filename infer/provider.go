@@ -77,7 +77,7 @@ func appendTensorRT(opts *ort.SessionOptions, cfg Config) error {
 	if cfg.TRTCache != "" {
 		// Building an engine takes minutes: cache it (keyed by model and shapes) across runs.
 		if err := os.MkdirAll(cfg.TRTCache, 0o755); err != nil {
-			return fmt.Errorf("%w: tensorrt engine cache %s: %v; pass a writable --trt-cache folder", ErrConfig, cfg.TRTCache, err)
+			return fmt.Errorf("%w: tensorrt engine cache %s: %v; give a writable engine cache folder", ErrConfig, cfg.TRTCache, err)
 		}
 		kv["trt_engine_cache_enable"] = "1"
 		kv["trt_engine_cache_path"] = cfg.TRTCache

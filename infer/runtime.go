@@ -36,7 +36,7 @@ func Init(libPath string) error {
 	}
 	ort.SetSharedLibraryPath(path)
 	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
-		return fmt.Errorf("%w: %s could not be loaded (%s); reinstall it with `scripts/setup.sh ort` or point %s / --ort-lib at a working libonnxruntime.so",
+		return fmt.Errorf("%w: %s could not be loaded (%s); reinstall it with `scripts/setup.sh ort` or point %s (or the library path setting) at a working libonnxruntime.so",
 			ErrNoRuntime, path, firstLine(err.Error()), LibEnv)
 	}
 	initPath = path
@@ -74,14 +74,14 @@ func Version() string {
 // then .cache/ort/libonnxruntime.so.1 beside the executable or in a folder above it, then the same
 // walking up from the working directory. The error lists where it looked and how to install it.
 func LocateLibrary(flag string) (string, error) {
-	for _, named := range []struct{ what, path string }{{"--ort-lib", flag}, {LibEnv, os.Getenv(LibEnv)}} {
+	for _, named := range []struct{ what, path string }{{"the library path", flag}, {LibEnv, os.Getenv(LibEnv)}} {
 		if named.path == "" {
 			continue
 		}
 		if fileExists(named.path) {
 			return filepath.Abs(named.path)
 		}
-		return "", fmt.Errorf("%w: %s=%s does not exist; run `make setup` (or `scripts/setup.sh ort`) or fix the path",
+		return "", fmt.Errorf("%w: %s %s does not exist; run `make setup` (or `scripts/setup.sh ort`) or fix the path",
 			ErrNoRuntime, named.what, named.path)
 	}
 	var starts []string
@@ -111,7 +111,7 @@ func LocateLibrary(flag string) (string, error) {
 			dir = parent
 		}
 	}
-	return "", fmt.Errorf("%w: %s not found (set %s or --ort-lib, or looked for .cache/ort/%s beside the executable and above the working directory); run `make setup` or `scripts/setup.sh ort` in the metaood folder",
+	return "", fmt.Errorf("%w: %s not found (set %s or the library path setting; looked for .cache/ort/%s beside the executable and above the working directory); run `make setup` or `scripts/setup.sh ort` in the metaood folder",
 		ErrNoRuntime, libName, LibEnv, libName)
 }
 

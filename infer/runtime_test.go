@@ -28,8 +28,8 @@ func TestLocateLibrary(t *testing.T) {
 	}{
 		{name: "flag", flag: lib, env: "/nope", want: lib},
 		{name: "env", env: lib, want: lib},
-		{name: "missing flag", flag: "/nope/lib.so", msg: "--ort-lib=/nope/lib.so"},
-		{name: "missing env", env: "/nope/lib.so", msg: LibEnv + "=/nope/lib.so"},
+		{name: "missing flag", flag: "/nope/lib.so", msg: "the library path /nope/lib.so does not exist"},
+		{name: "missing env", env: "/nope/lib.so", msg: LibEnv + " /nope/lib.so does not exist"},
 		{name: "walk up from working dir", wd: deep, want: lib},
 		{name: "nowhere", wd: dir, msg: "scripts/setup.sh ort"},
 	}

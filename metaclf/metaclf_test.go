@@ -288,3 +288,22 @@ func BenchmarkPredictBatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/component")
 }
+
+// TestWithThreshold: the override decides at its own threshold and predicts like the model.
+func TestWithThreshold(t *testing.T) {
+	m := Default()
+	if d := m.WithThreshold(0); d != Decider(m) || d.Threshold() != m.Threshold() {
+		t.Errorf("WithThreshold(0) = %v (threshold %v), want the model itself", d, d.Threshold())
+	}
+	d := m.WithThreshold(0.8)
+	if d.Threshold() != 0.8 || m.Threshold() == 0.8 {
+		t.Fatalf("thresholds %v (override) and %v (model)", d.Threshold(), m.Threshold())
+	}
+	x := make([]float64, len(m.Features()))
+	var a, b [1]float64
+	m.PredictBatch(x, 1, a[:])
+	d.PredictBatch(x, 1, b[:])
+	if a != b {
+		t.Errorf("override predicts %v, model %v", b, a)
+	}
+}

@@ -342,3 +342,24 @@ func copyLayers(ls []Layer) []Layer {
 	}
 	return out
 }
+
+// Decider is a meta classifier with its decision threshold (what a run applies).
+type Decider interface {
+	PredictBatch(x []float64, n int, out []float64)
+	Threshold() float64
+}
+
+// WithThreshold returns m deciding at t instead of the file's threshold; t ≤ 0 returns m.
+func (m *Model) WithThreshold(t float64) Decider {
+	if t <= 0 {
+		return m
+	}
+	return thresholdOverride{m, t}
+}
+
+type thresholdOverride struct {
+	*Model
+	thr float64
+}
+
+func (t thresholdOverride) Threshold() float64 { return t.thr }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/postproc"
 )
 
 // BenchmarkPipelineOverhead measures the wiring's cost per frame with instant fake stages.
@@ -20,6 +21,6 @@ func BenchmarkPipelineOverhead(b *testing.B) {
 
 type instantAnalyzer struct{}
 
-func (instantAnalyzer) Analyze(m *Map) (*Analysis, error) {
-	return &Analysis{H: m.H, W: m.W, Entropy: m.Data[:m.H*m.W], NumMetrics: 1}, nil
+func (instantAnalyzer) Analyze(m *frame.Map) (*postproc.Result, error) {
+	return &postproc.Result{H: m.H, W: m.W, Entropy: m.Data[:m.H*m.W]}, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/metaood/metaood/event"
 	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/postproc"
 )
 
 // fakeSource yields n frames of w×h per stream (infinite: without end). The first `fails`
@@ -94,10 +95,10 @@ type fakeSeg struct {
 	seen   int
 }
 
-func (s *fakeSeg) Segment(frames []*frame.Frame) ([]*Map, error) {
+func (s *fakeSeg) Segment(frames []*frame.Frame) ([]*frame.Map, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]*Map, len(frames))
+	out := make([]*frame.Map, len(frames))
 	for i, f := range frames {
 		if s.failAt >= 0 && s.seen == s.failAt {
 			return nil, fmt.Errorf("output shape [1,3,4,4], want [N,19,H,W]")
@@ -108,9 +109,9 @@ func (s *fakeSeg) Segment(frames []*frame.Frame) ([]*Map, error) {
 		if s.nan[f.Seq] {
 			d[0] = float32(math.NaN())
 		}
-		out[i] = &Map{Frame: f, C: 2, H: h, W: w, Data: d, ScaleX: 2, ScaleY: 2}
+		out[i] = &frame.Map{Frame: f, C: 2, H: h, W: w, Data: d, ScaleX: 2, ScaleY: 2}
 		if s.errAt[f.Seq] {
-			out[i] = &Map{Frame: f, Err: errors.New("model output is not finite")}
+			out[i] = &frame.Map{Frame: f, Err: errors.New("model output is not finite")}
 		}
 	}
 	return out, nil
@@ -123,19 +124,19 @@ type fakeAnalyzer struct {
 	anoms map[uint64]bool
 }
 
-func (a fakeAnalyzer) Analyze(m *Map) (*Analysis, error) {
+func (a fakeAnalyzer) Analyze(m *frame.Map) (*postproc.Result, error) {
 	for _, v := range m.Data {
 		if math.IsNaN(float64(v)) {
 			return nil, errors.New("NaN logits")
 		}
 	}
 	time.Sleep(time.Duration(m.Frame.Seq%3) * time.Millisecond)
-	an := &Analysis{H: m.H, W: m.W, Entropy: make([]float32, m.H*m.W), NumMetrics: 1}
-	an.Components = append(an.Components, Component{Area: 4, BBox: image.Rect(0, 0, 2, 2), Centroid: [2]float64{0.5, 0.5}})
+	an := &postproc.Result{H: m.H, W: m.W, Entropy: make([]float32, m.H*m.W)}
+	an.Components = append(an.Components, postproc.Component{Area: 4, BBox: image.Rect(0, 0, 2, 2), Centroid: [2]float64{0.5, 0.5}})
 	an.Metrics = append(an.Metrics, 0.9)
 	if a.anoms[m.Frame.Seq] {
 		cx, cy := m.W/2, m.H*9/10
-		an.Components = append(an.Components, Component{Area: 100, BBox: image.Rect(cx-5, cy-5, cx+5, cy+5), Centroid: [2]float64{float64(cx), float64(cy)}})
+		an.Components = append(an.Components, postproc.Component{Area: 100, BBox: image.Rect(cx-5, cy-5, cx+5, cy+5), Centroid: [2]float64{float64(cx), float64(cy)}})
 		an.Metrics = append(an.Metrics, 0.1)
 	}
 	return an, nil

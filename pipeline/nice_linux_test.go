@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/postproc"
 )
 
 // niceAnalyzer records the nice value of the thread each Analyze call runs on.
@@ -16,7 +17,7 @@ type niceAnalyzer struct {
 	seen map[int]int // nice value → calls
 }
 
-func (a niceAnalyzer) Analyze(m *Map) (*Analysis, error) {
+func (a niceAnalyzer) Analyze(m *frame.Map) (*postproc.Result, error) {
 	prio, err := syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/metaood/metaood/event"
 	"github.com/metaood/metaood/frame"
 	"github.com/metaood/metaood/internal/counterdump"
+	"github.com/metaood/metaood/metaclf"
 )
 
 // Config is everything a run needs. Sources, Segmenter and Analyzer are required.
@@ -21,7 +22,7 @@ type Config struct {
 	Sources    []frame.Source
 	Segmenter  Segmenter
 	Analyzer   Analyzer
-	Classifier Classifier     // nil keeps every component
+	Classifier metaclf.Decider // nil keeps every component
 	Tracker    *event.Tracker // nil raises no emergencies
 	Sinks      []Sink
 	Batch      int // max frames per inference call; default 1
@@ -159,7 +160,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 
 func (c *Config) check() error {
 	if len(c.Sources) == 0 {
-		return fmt.Errorf("%w: no source (give --source)", ErrConfig)
+		return fmt.Errorf("%w: no source", ErrConfig)
 	}
 	if c.Segmenter == nil || c.Analyzer == nil {
 		return fmt.Errorf("%w: a segmenter and an analyzer are required", ErrConfig)
@@ -178,10 +179,10 @@ func (c *Config) check() error {
 		c.Workers = runtime.GOMAXPROCS(0)
 	}
 	if c.WorkerNice < 0 || c.WorkerNice > 19 {
-		return fmt.Errorf("%w: worker nice %d is outside 0..19 (--worker-nice)", ErrConfig, c.WorkerNice)
+		return fmt.Errorf("%w: worker nice %d is outside 0..19", ErrConfig, c.WorkerNice)
 	}
 	if c.MaxFrames < 0 {
-		return fmt.Errorf("%w: frames %d is negative (--frames)", ErrConfig, c.MaxFrames)
+		return fmt.Errorf("%w: frame limit %d is negative", ErrConfig, c.MaxFrames)
 	}
 	if c.Metrics == nil {
 		c.Metrics = NewMetrics()

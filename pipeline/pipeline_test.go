@@ -351,7 +351,7 @@ func TestCheckOutDir(t *testing.T) {
 	}
 	for _, c := range cases {
 		err := CheckOutDir(c.dir)
-		if (err != nil) != c.wantErr || (err != nil && (!errors.Is(err, ErrOutDir) || !strings.Contains(err.Error(), c.dir) || !strings.Contains(err.Error(), "--out"))) {
+		if (err != nil) != c.wantErr || (err != nil && (!errors.Is(err, ErrOutDir) || !strings.Contains(err.Error(), c.dir) || !strings.Contains(err.Error(), "writable"))) {
 			t.Errorf("CheckOutDir(%s) = %v, wantErr %v", c.dir, err, c.wantErr)
 		}
 	}
@@ -448,7 +448,7 @@ type slowSeg struct {
 	maxBatch atomic.Int32
 }
 
-func (s *slowSeg) Segment(frames []*frame.Frame) ([]*Map, error) {
+func (s *slowSeg) Segment(frames []*frame.Frame) ([]*frame.Map, error) {
 	time.Sleep(s.delay)
 	if int32(len(frames)) > s.maxBatch.Load() {
 		s.maxBatch.Store(int32(len(frames)))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/postproc"
 )
 
 func TestReorder(t *testing.T) {
@@ -57,15 +58,15 @@ func TestReorderStopsOnCancel(t *testing.T) {
 
 func TestToFrame(t *testing.T) {
 	cases := []struct {
-		c      Component
+		c      postproc.Component
 		sx, sy float64
 		want   event.Anomaly
 	}{
-		{Component{Area: 4, BBox: image.Rect(1, 2, 3, 4), Centroid: [2]float64{1.5, 2.5}}, 1, 1,
+		{postproc.Component{Area: 4, BBox: image.Rect(1, 2, 3, 4), Centroid: [2]float64{1.5, 2.5}}, 1, 1,
 			event.Anomaly{ID: 1, BBox: [4]int{1, 2, 2, 2}, Centroid: [2]float64{1.5, 2.5}, Area: 4}},
-		{Component{Area: 4, BBox: image.Rect(1, 2, 3, 4), Centroid: [2]float64{1.5, 2.5}}, 2, 0.5,
+		{postproc.Component{Area: 4, BBox: image.Rect(1, 2, 3, 4), Centroid: [2]float64{1.5, 2.5}}, 2, 0.5,
 			event.Anomaly{ID: 1, BBox: [4]int{2, 1, 4, 1}, Centroid: [2]float64{3.5, 1}, Area: 4}},
-		{Component{Area: 1, BBox: image.Rect(0, 0, 1, 1), Centroid: [2]float64{0, 0}}, 1.875, 1.0546875,
+		{postproc.Component{Area: 1, BBox: image.Rect(0, 0, 1, 1), Centroid: [2]float64{0, 0}}, 1.875, 1.0546875,
 			event.Anomaly{ID: 1, BBox: [4]int{0, 0, 2, 2}, Centroid: [2]float64{0.4375, 0.02734375}, Area: 2}},
 	}
 	for i, c := range cases {

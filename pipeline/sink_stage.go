@@ -132,10 +132,8 @@ func (p *run) deliver(sinks []Sink, r *Result) {
 	}
 	p.m.anoms.WithLabelValues("kept").Add(float64(kept))
 	p.m.anoms.WithLabelValues("rejected").Add(float64(r.Rejected))
-	if r.Analysis != nil && r.Analysis.Release != nil {
-		r.Analysis.Release()
-		r.Analysis = nil
-	}
+	r.Analysis.Release() // nil-safe
+	r.Analysis = nil
 	p.recycle(r.Frame)
 }
 

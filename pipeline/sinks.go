@@ -34,7 +34,7 @@ func NewJSONLSink(name string, w io.Writer, closer io.Closer) *JSONLSink {
 func CreateJSONL(path string) (*JSONLSink, error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: events file %s: %v (give --events a writable path)", ErrOutDir, path, err)
+		return nil, fmt.Errorf("%w: events file %s: %v (the events file needs a writable path)", ErrOutDir, path, err)
 	}
 	return NewJSONLSink(path, f, f), nil
 }
@@ -81,7 +81,7 @@ type CSVSink struct {
 func CreateCSV(path string) (*CSVSink, error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: CSV file %s: %v (give --csv a writable path)", ErrOutDir, path, err)
+		return nil, fmt.Errorf("%w: CSV file %s: %v (the CSV needs a writable path)", ErrOutDir, path, err)
 	}
 	s := &CSVSink{path: path, f: f, w: csv.NewWriter(f), row: make([]string, len(CSVHeader))}
 	if err := s.w.Write(CSVHeader); err != nil {
@@ -139,11 +139,11 @@ func (s *CSVSink) Close() error {
 // before any work starts.
 func CheckOutDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("%w: %s: %v (give --out a folder you can write to)", ErrOutDir, dir, err)
+		return fmt.Errorf("%w: %s: %v (the output folder must be writable)", ErrOutDir, dir, err)
 	}
 	probe, err := os.CreateTemp(dir, ".metaood-probe-*")
 	if err != nil {
-		return fmt.Errorf("%w: %s: %v (give --out a folder you can write to)", ErrOutDir, dir, err)
+		return fmt.Errorf("%w: %s: %v (the output folder must be writable)", ErrOutDir, dir, err)
 	}
 	name := probe.Name()
 	probe.Close()

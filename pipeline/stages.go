@@ -9,12 +9,13 @@ import (
 
 	"github.com/metaood/metaood/event"
 	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/postproc"
 )
 
 // job is a map with its position in the pipeline's input order.
 type job struct {
 	idx uint64
-	m   *Map
+	m   *frame.Map
 }
 
 // inferStage batches what waits at the edge (never waiting for a full batch), runs the segmenter and stamps
@@ -89,7 +90,7 @@ func (p *run) postprocStage(ctx context.Context, in <-chan job, out chan<- *Resu
 				case <-ctx.Done():
 					return
 				}
-				a, err := (*Analysis)(nil), j.m.Err
+				a, err := (*postproc.Result)(nil), j.m.Err
 				if err == nil {
 					t0 := time.Now()
 					a, err = p.cfg.Analyzer.Analyze(j.m)
@@ -100,9 +101,7 @@ func (p *run) postprocStage(ctx context.Context, in <-chan job, out chan<- *Resu
 				}
 				r := &Result{Frame: j.m.Frame, Index: j.idx, Analysis: a, ScaleX: j.m.ScaleX, ScaleY: j.m.ScaleY}
 				if err != nil {
-					if a != nil && a.Release != nil {
-						a.Release()
-					}
+					a.Release() // nil-safe
 					r.Analysis, r.Err = nil, err
 				}
 				if !send(ctx, out, r) {
@@ -243,7 +242,7 @@ func (p *run) decideStage(ctx context.Context, in <-chan *Result, out chan<- *Re
 }
 
 // toFrame converts a component from map pixels to source-frame pixels.
-func toFrame(c Component, id int, pfp, sx, sy float64) event.Anomaly {
+func toFrame(c postproc.Component, id int, pfp, sx, sy float64) event.Anomaly {
 	x0 := int(math.Floor(float64(c.BBox.Min.X) * sx))
 	y0 := int(math.Floor(float64(c.BBox.Min.Y) * sy))
 	x1 := int(math.Ceil(float64(c.BBox.Max.X) * sx))

@@ -8,68 +8,32 @@
 package pipeline
 
 import (
-	"image"
 	"time"
 
 	"github.com/metaood/metaood/event"
 	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/postproc"
 )
 
-// Map is the segmentation output of one frame: C×H×W class scores, planar, class-major.
-type Map struct {
-	Frame          *frame.Frame
-	C, H, W        int
-	Data           []float32
-	ScaleX, ScaleY float64 // frame px per map px
-	Release        func()  // returns Data to its pool; may be nil
-	// Err is a per-frame failure (e.g. NaN model output): the frame is counted and skipped, the
-	// run goes on. Data is then unused.
-	Err error
-}
-
-// Segmenter runs the segmentation model. The cmd adapter wraps infer.Engine.
+// Segmenter runs the segmentation model (infer.Engine, a cgo adapter).
 type Segmenter interface {
-	// Segment returns one Map per frame, in order. An error is fatal for the run; a failure of one
-	// frame goes into that Map's Err.
-	Segment(frames []*frame.Frame) ([]*Map, error)
+	// Segment returns one map per frame, in order. An error is fatal for the run; a failure of one
+	// frame goes into that map's Err.
+	Segment(frames []*frame.Frame) ([]*frame.Map, error)
 }
 
-// Component is one connected component of the anomaly mask, in map pixels.
-type Component struct {
-	Area     int
-	BBox     image.Rectangle
-	Centroid [2]float64 // x, y
-}
-
-// Analysis is the postproc result of one map.
-type Analysis struct {
-	H, W       int
-	Entropy    []float32 // H×W normalized entropy
-	Components []Component
-	Metrics    []float64 // len(Components) × NumMetrics, row-major
-	NumMetrics int
-	Release    func() // returns the buffers to their pool; may be nil
-}
-
-// Analyzer turns a map into components and metrics (postproc). Safe for concurrent use.
+// Analyzer turns a map into components and metrics: *postproc.MapAnalyzer (an interface only so
+// that tests can script components). Safe for concurrent use.
 type Analyzer interface {
 	// Analyze returns an error for a bad map (shape, NaN, Inf); the pipeline counts it and goes on.
-	Analyze(m *Map) (*Analysis, error)
-}
-
-// Classifier is the meta classifier. *metaclf.Model satisfies it.
-type Classifier interface {
-	// PredictBatch writes P(false positive) of each of the n rows of x into out.
-	PredictBatch(x []float64, n int, out []float64)
-	// Threshold is the P(false positive) above which a component is removed.
-	Threshold() float64
+	Analyze(m *frame.Map) (*postproc.Result, error)
 }
 
 // Result is one processed frame as the sinks see it, in order per source.
 type Result struct {
 	Frame          *frame.Frame
 	Index          uint64    // position in the pipeline's input order
-	Analysis       *Analysis // nil when Err is set
+	Analysis       *postproc.Result // nil when Err is set
 	ScaleX, ScaleY float64
 	// Anomalies holds every component in frame pixels, Kept says which the meta classifier kept.
 	Anomalies []event.Anomaly

@@ -34,12 +34,12 @@ func probsError(data []float32, c, w, hw, off, n int) error {
 				return fmt.Errorf("%w: class %d at row %d, col %d is %v", ErrNotFinite, k, i/w, i%w, p)
 			}
 			if math.Signbit(p) {
-				return fmt.Errorf("%w: class %d at row %d, col %d is negative (%v); if these are logits, say so (--logits)", ErrNotProbabilities, k, i/w, i%w, p)
+				return fmt.Errorf("%w: class %d at row %d, col %d is negative (%v); if these are logits, say so", ErrNotProbabilities, k, i/w, i%w, p)
 			}
 			s += p
 		}
 		if !(s > 1-ProbSumTolerance && s < 1+ProbSumTolerance) {
-			return fmt.Errorf("%w: the %d classes at row %d, col %d sum to %.6g, not 1; if these are logits, say so (--logits)", ErrNotProbabilities, c, i/w, i%w, s)
+			return fmt.Errorf("%w: the %d classes at row %d, col %d sum to %.6g, not 1; if these are logits, say so", ErrNotProbabilities, c, i/w, i%w, s)
 		}
 	}
 	return fmt.Errorf("%w: near row %d", ErrNotProbabilities, off/w) // unreachable: the block had a bad pixel

@@ -33,7 +33,7 @@ func TestProcessErrors(t *testing.T) {
 		{"NaN prob", Input{C: c, H: h, W: w, Data: with(2*h*w+7, float32(math.NaN()))}, ErrNotFinite, "class 2 at row 1, col 2"},
 		{"Inf prob", Input{C: c, H: h, W: w, Data: with(3, float32(math.Inf(1)))}, ErrNotFinite, "+Inf"},
 		{"negative prob", Input{C: c, H: h, W: w, Data: with(h*w+4, -0.1)}, ErrNotProbabilities, "negative"},
-		{"sum not 1", Input{C: c, H: h, W: w, Data: with(19, 0.9)}, ErrNotProbabilities, "--logits"},
+		{"sum not 1", Input{C: c, H: h, W: w, Data: with(19, 0.9)}, ErrNotProbabilities, "if these are logits, say so"},
 		{"NaN logit", Input{C: c, H: h, W: w, Data: with(5, float32(math.NaN())), Logits: true}, ErrNotFinite, "row 1, col 0"},
 		{"-Inf logit", Input{C: c, H: h, W: w, Data: with(h*w+5, float32(math.Inf(-1))), Logits: true}, ErrNotFinite, "-Inf"},
 	}

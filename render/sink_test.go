@@ -10,13 +10,14 @@ import (
 	"github.com/metaood/metaood/event"
 	"github.com/metaood/metaood/frame"
 	"github.com/metaood/metaood/pipeline"
+	"github.com/metaood/metaood/postproc"
 )
 
 func result(src string, seq uint64, w, h int, emergency bool) *pipeline.Result {
 	f := &frame.Frame{Source: src, Seq: seq, Captured: time.Now(), W: w, H: h, Pix: make([]byte, 3*w*h)}
 	return &pipeline.Result{
 		Frame:    f,
-		Analysis: &pipeline.Analysis{W: w / 2, H: h / 2, Entropy: make([]float32, w/2*h/2)},
+		Analysis: &postproc.Result{W: w / 2, H: h / 2, Entropy: make([]float32, w/2*h/2)},
 		Anomalies: []event.Anomaly{
 			{ID: 1, BBox: [4]int{w / 2, h * 3 / 4, 10, 10}, Area: 100, PFP: 0.1, InCorridor: true},
 			{ID: 2, BBox: [4]int{1, 1, 5, 5}, Area: 25, PFP: 0.9},

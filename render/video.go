@@ -44,7 +44,7 @@ func CreateVideo(path string, fps float64, w, h int) (*VideoWriter, error) {
 		if vw != nil {
 			vw.Close()
 		}
-		return nil, errorf(ErrVideo, "%s: cannot open for writing (%s, %dx%d); check the folder or try --video out.avi", path, codec, w, h)
+		return nil, errorf(ErrVideo, "%s: cannot open for writing (%s, %dx%d); check the folder or try an .avi file", path, codec, w, h)
 	}
 	return &VideoWriter{path: path, w: w, h: h, vw: vw}, nil
 }

@@ -2,8 +2,8 @@ package synth
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
+
+	"github.com/metaood/metaood/frame"
 )
 
 // Config describes a synthetic drive. Same Config → same frames, byte for byte.
@@ -65,15 +65,9 @@ func (c Config) resolved() Config {
 
 // ParseSize parses "WxH" (e.g. "1024x512") as used by the --size flags.
 func ParseSize(s string) (w, h int, err error) {
-	a, b, ok := strings.Cut(strings.ToLower(strings.TrimSpace(s)), "x")
-	if ok {
-		w, err = strconv.Atoi(a)
-		if err == nil {
-			h, err = strconv.Atoi(b)
-		}
-	}
-	if !ok || err != nil || w < 32 || h < 32 || w > 8192 || h > 8192 {
-		return 0, 0, fmt.Errorf("%w: %q (want WxH with each side 32..8192, e.g. 1024x512)", ErrSize, s)
+	w, h, err = frame.ParseSize(s, 32, 8192)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: %v", ErrSize, err)
 	}
 	return w, h, nil
 }

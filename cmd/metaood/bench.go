@@ -19,6 +19,7 @@ import (
 	"github.com/metaood/metaood/capture"
 	"github.com/metaood/metaood/config"
 	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/internal/app"
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/postproc"
 	"github.com/metaood/metaood/render"
@@ -107,19 +108,20 @@ type benchOptions struct {
 
 func runBench(ctx context.Context, c config.Run, o benchOptions) (benchResult, error) {
 	log := newLogger("warn", os.Stderr)
-	res := benchResult{Model: modelName(c.Model), Source: c.Sources[0], Outputs: o.outputs, Cores: runtime.NumCPU(),
+	res := benchResult{Model: app.ModelName(c.Model), Source: c.Sources[0], Outputs: o.outputs, Cores: runtime.NumCPU(),
 		Kernels: postproc.Kernels()}
 	frames, err := loadFrames(ctx, c.Sources[0], o.frames)
 	if err != nil {
 		return res, err
 	}
 	res.Frames = len(frames)
-	seg, eng, clf, err := setupModel(c, nil, log)
+	model, err := app.OpenModel(c, nil, log)
 	if err != nil {
 		return res, err
 	}
-	defer eng.Close()
-	res.Provider = eng.Provider()
+	defer model.Engine.Close()
+	seg, clf := model.Segmenter, model.Classifier
+	res.Provider = model.Engine.Provider()
 	for i := 0; i < 2; i++ { // warm-up: session optimisation, buffer pools
 		if err := bareOnce(seg, frames[:min(c.Batch, len(frames))]); err != nil {
 			return res, err
@@ -146,7 +148,7 @@ func runBench(ctx context.Context, c config.Run, o benchOptions) (benchResult, e
 	if err != nil {
 		return res, err
 	}
-	an := newAnalyzer(c.Threshold, !c.Probs, roi)
+	an := app.NewAnalyzer(c, roi)
 	if res.PostAlone, res.PostAloneCPU, err = postprocAlone(ctx, seg, an, frames); err != nil {
 		return res, err
 	}
@@ -187,13 +189,13 @@ func runBench(ctx context.Context, c config.Run, o benchOptions) (benchResult, e
 	sum, err := pipeline.Run(ctx, pipeline.Config{
 		Sources: []frame.Source{&memSource{id: "bench", frames: frames}}, Segmenter: seg,
 		Analyzer: an, Classifier: clf, Batch: c.Batch, Workers: c.Workers,
-		WorkerNice: o.workerNice, Provider: eng.Provider(), Metrics: m, StatsEvery: -1, Sinks: sinks,
+		WorkerNice: o.workerNice, Provider: res.Provider, Metrics: m, StatsEvery: -1, Sinks: sinks,
 	})
 	pipeCPU := cpuTime() - cpu0
 	runtime.ReadMemStats(&ms1)
 	stopProf()
 	if err != nil {
-		return res, fitCause(err)
+		return res, app.FitCause(err)
 	}
 	res.Pipeline = sum.FPS
 	if sum.Frames > 0 {
@@ -236,9 +238,7 @@ func postprocAlone(ctx context.Context, seg pipeline.Segmenter, an pipeline.Anal
 			if err != nil {
 				return [2]float64{}, 0, fmt.Errorf("postproc of frame %d: %w", f.Seq, err)
 			}
-			if a.Release != nil {
-				a.Release()
-			}
+			a.Release()
 		}
 		if m.Release != nil {
 			m.Release()

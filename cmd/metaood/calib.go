@@ -308,60 +308,21 @@ type synthSpec struct {
 	first, frames, step int
 }
 
-// parseSynthSpec reads "seed=S,frames=N[,size=WxH,first=F,step=K,anomalies=0|1]" (size default
-// 1024x512, first 0, step 1, anomalies 1).
+// parseSynthSpec reads a --synth drive (synth.ParseSpec's grammar); seed and frames are required
+// here, size defaults to 1024x512, first to 0, step to 1.
 func parseSynthSpec(s string) (synthSpec, error) {
-	sp := synthSpec{cfg: synth.DefaultConfig(), step: 1}
-	bad := func(why string) (synthSpec, error) {
-		return synthSpec{}, fmt.Errorf("%w: --synth %q: %s (want seed=S,frames=N[,size=WxH,first=F,step=K,anomalies=0|1])", errUsage, s, why)
-	}
-	seen := map[string]bool{}
-	for _, kv := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		if !ok || seen[k] {
-			return bad(fmt.Sprintf("%q is not a new key=value", kv))
-		}
-		seen[k] = true
-		if k == "size" {
-			w, h, err := synth.ParseSize(v)
-			if err != nil {
-				return bad(err.Error())
-			}
-			sp.cfg.W, sp.cfg.H = w, h
-			continue
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return bad(fmt.Sprintf("%s=%q is not an integer", k, v))
-		}
-		switch k {
-		case "seed":
-			sp.cfg.Seed = n
-		case "frames":
-			sp.frames = int(n)
-		case "first":
-			sp.first = int(n)
-		case "step":
-			sp.step = int(n)
-		case "anomalies":
-			if n != 0 && n != 1 {
-				return bad("anomalies must be 0 or 1")
-			}
-			sp.cfg.Anomalies = n == 1
-		default:
-			return bad(fmt.Sprintf("unknown key %q", k))
-		}
-	}
+	d, err := synth.ParseSpec(s)
 	switch {
-	case !seen["seed"] || !seen["frames"]:
-		return bad("seed and frames are required")
-	case sp.frames < 1 || sp.first < 0 || sp.step < 1 || sp.first+(sp.frames-1)*sp.step > 1<<30:
-		return bad("frames and step must be ≥ 1, first ≥ 0")
+	case err != nil:
+		return synthSpec{}, fmt.Errorf("%w: --synth: %v", errUsage, err)
+	case !d.Given("seed") || !d.Given("frames") || d.Frames < 1:
+		return synthSpec{}, fmt.Errorf("%w: --synth %q: seed and frames ≥ 1 are required (e.g. seed=1,frames=100)", errUsage, s)
+	case d.Given("fps"):
+		return synthSpec{}, fmt.Errorf("%w: --synth %q: fps does not apply to a dataset (frames are rendered, not played)", errUsage, s)
+	case d.First+(d.Frames-1)*d.Step > 1<<30:
+		return synthSpec{}, fmt.Errorf("%w: --synth %q: first+(frames-1)*step is past frame 2^30", errUsage, s)
 	}
-	if err := sp.cfg.Validate(); err != nil {
-		return bad(err.Error())
-	}
-	return sp, nil
+	return synthSpec{cfg: d.Config, first: d.First, frames: d.Frames, step: d.Step}, nil
 }
 
 // synthFrames renders the drives' frames and labels and runs them through the model, one frame at a

@@ -17,6 +17,7 @@ import (
 
 	"github.com/metaood/metaood/calib"
 	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/internal/app"
 	"github.com/metaood/metaood/metaclf"
 	"github.com/metaood/metaood/oodeval"
 	"github.com/metaood/metaood/postproc"
@@ -143,7 +144,7 @@ Flags:`)
 	}
 	clfPath := f.classifier
 	if clfPath == "" && f.sm.Path != "" { // as run does: NAME.metaclf.json beside NAME.onnx
-		if p := classifierBeside(f.sm.Path); statOK(p) {
+		if p := app.ClassifierBeside(f.sm.Path); statOK(p) {
 			clfPath = p
 		}
 	}

@@ -19,7 +19,9 @@ import (
 // as CSV, with the iou/iou0 labels when a ground-truth image is given.
 //
 //	metaood features --probs P.npy --gt G.png [--threshold 0.7] [--ood-label 254] [--ignore-label 255] --out F.csv
-func cmdFeatures(ctx context.Context, args []string) error {
+func cmdFeatures(ctx context.Context, args []string) error { return withHint(features(ctx, args)) }
+
+func features(ctx context.Context, args []string) error {
 	fs := pflag.NewFlagSet("features", pflag.ContinueOnError)
 	fs.SortFlags = false
 	probs := fs.String("probs", "", "class probabilities: NumPy float32 array (C,H,W), C order")

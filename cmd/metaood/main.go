@@ -52,6 +52,7 @@ func dispatch(ctx context.Context, args []string) int {
 	for _, c := range commands {
 		if c.name == args[0] {
 			if err := c.run(ctx, args[1:]); err != nil {
+				err = withHint(err)
 				fmt.Fprintf(os.Stderr, "metaood %s: %v\n", c.name, err)
 				if errors.Is(err, errUsage) {
 					fmt.Fprintf(os.Stderr, "run 'metaood %s --help' for the flags\n", c.name)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/metaood/metaood/internal/app"
 	"github.com/metaood/metaood/internal/sharedtest"
 	"github.com/metaood/metaood/metaclf"
 )
@@ -17,7 +18,7 @@ const shippedModel = "../../models/espnetv2-ood.onnx"
 // and map size), eval picks the classifier beside the model, and on two RoadAnomaly frames the
 // tuned model scores anomalies better than chance with a non-trivial kept set.
 func TestShippedModelAndClassifier(t *testing.T) {
-	clf, err := metaclf.Load(classifierBeside(shippedModel))
+	clf, err := metaclf.Load(app.ClassifierBeside(shippedModel))
 	if err != nil {
 		t.Fatalf("the shipped model needs its classifier beside it: %v", err)
 	}

@@ -22,10 +22,9 @@ import (
 
 	"github.com/metaood/metaood/capture"
 	"github.com/metaood/metaood/config"
-	"github.com/metaood/metaood/event"
 	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/internal/app"
 	"github.com/metaood/metaood/internal/sharedtest"
-	"github.com/metaood/metaood/metaclf"
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/render"
 )
@@ -33,12 +32,12 @@ import (
 func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // runFor runs the pipeline with a deadline so a hang fails instead of blocking the suite.
-func runFor(t *testing.T, c config.Run) (pipeline.Summary, outputs, string, error) {
+func runFor(t *testing.T, c config.Run) (pipeline.Summary, app.Outputs, string, error) {
 	t.Helper()
 	var stdout bytes.Buffer
 	type res struct {
 		s   pipeline.Summary
-		o   outputs
+		o   app.Outputs
 		err error
 	}
 	done := make(chan res, 1)
@@ -52,7 +51,7 @@ func runFor(t *testing.T, c config.Run) (pipeline.Summary, outputs, string, erro
 	case <-time.After(90 * time.Second):
 		t.Fatal("run did not finish in 90 s")
 	}
-	return pipeline.Summary{}, outputs{}, "", nil
+	return pipeline.Summary{}, app.Outputs{}, "", nil
 }
 
 func TestRunEndToEndTinyModel(t *testing.T) {
@@ -73,7 +72,7 @@ func TestRunEndToEndTinyModel(t *testing.T) {
 	if sum.Frames != 20 || sum.PerSource["synth"] != 20 || sum.FrameErrors != 0 {
 		t.Errorf("summary %+v", sum)
 	}
-	data, err := os.ReadFile(outs.events)
+	data, err := os.ReadFile(outs.Events)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,19 +86,19 @@ func TestRunEndToEndTinyModel(t *testing.T) {
 	if stdout != string(data) {
 		t.Errorf("stdout events differ from the events file (%d vs %d bytes)", len(stdout), len(data))
 	}
-	if len(outs.videos) != 1 {
-		t.Fatalf("videos %v", outs.videos)
+	if len(outs.Videos) != 1 {
+		t.Fatalf("videos %v", outs.Videos)
 	}
-	n, w, h, err := render.ReadVideoInfo(outs.videos[0])
+	n, w, h, err := render.ReadVideoInfo(outs.Videos[0])
 	if err != nil || n != 20 || w != 256 || h != 128 {
-		t.Errorf("video %s: %d frames %dx%d (%v), want 20 256x128", outs.videos[0], n, w, h, err)
+		t.Errorf("video %s: %d frames %dx%d (%v), want 20 256x128", outs.Videos[0], n, w, h, err)
 	}
-	csvData, _ := os.ReadFile(outs.csv)
+	csvData, _ := os.ReadFile(outs.CSV)
 	if rows := strings.Count(string(csvData), "\n"); rows != 21 {
 		t.Errorf("csv has %d lines, want 21", rows)
 	}
-	if outs.evidence != 2 {
-		t.Errorf("evidence PNGs %d, want 2 (frames 0 and 10)", outs.evidence)
+	if outs.Evidence != 2 {
+		t.Errorf("evidence PNGs %d, want 2 (frames 0 and 10)", outs.Evidence)
 	}
 }
 
@@ -234,13 +233,13 @@ func TestReplayRealVideo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Frames != 5 || len(outs.videos) != 1 {
-		t.Fatalf("summary %+v, videos %v", sum, outs.videos)
+	if sum.Frames != 5 || len(outs.Videos) != 1 {
+		t.Fatalf("summary %+v, videos %v", sum, outs.Videos)
 	}
-	if n, w, h, err := render.ReadVideoInfo(outs.videos[0]); err != nil || n != 5 || w != 960 || h != 540 {
+	if n, w, h, err := render.ReadVideoInfo(outs.Videos[0]); err != nil || n != 5 || w != 960 || h != 540 {
 		t.Errorf("video: %d frames %dx%d (%v)", n, w, h, err)
 	}
-	if fps := videoFPSOf(t, outs.videos[0]); fps != 25 {
+	if fps := videoFPSOf(t, outs.Videos[0]); fps != 25 {
 		t.Errorf("video at %v fps, want the clip's 25", fps)
 	}
 }
@@ -262,7 +261,7 @@ func TestRunWithLiveViewer(t *testing.T) {
 	defer stop()
 	type res struct {
 		s   pipeline.Summary
-		o   outputs
+		o   app.Outputs
 		err error
 	}
 	done := make(chan res, 1)
@@ -312,13 +311,13 @@ func TestRunWithLiveViewer(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("run did not stop within 60 s of cancel")
 	}
-	if r.err != nil || r.s.Frames == 0 || !strings.HasPrefix(r.o.viewer, "http://127.0.0.1:") {
-		t.Fatalf("err %v, frames %d, viewer %q", r.err, r.s.Frames, r.o.viewer)
+	if r.err != nil || r.s.Frames == 0 || !strings.HasPrefix(r.o.Viewer, "http://127.0.0.1:") {
+		t.Fatalf("err %v, frames %d, viewer %q", r.err, r.s.Frames, r.o.Viewer)
 	}
-	if n, _, _, err := render.ReadVideoInfo(r.o.videos[0]); err != nil || n != int(r.s.Frames) {
+	if n, _, _, err := render.ReadVideoInfo(r.o.Videos[0]); err != nil || n != int(r.s.Frames) {
 		t.Errorf("video after cancel: %d frames (%v), want %d", n, err, r.s.Frames)
 	}
-	if ev, _ := os.ReadFile(r.o.events); !strings.Contains(string(ev), `"state":"ended","detail":"stopped"`) {
+	if ev, _ := os.ReadFile(r.o.Events); !strings.Contains(string(ev), `"state":"ended","detail":"stopped"`) {
 		t.Errorf("events end without a stopped source:\n%.2000s", ev)
 	}
 }
@@ -359,7 +358,7 @@ func TestOutputVideoFPS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := videoFPSOf(t, outs.videos[0]); got != k.fps {
+		if got := videoFPSOf(t, outs.Videos[0]); got != k.fps {
 			t.Errorf("%s: video at %v fps, want %v", k.source, got, k.fps)
 		}
 	}
@@ -400,21 +399,21 @@ func TestTruncatedVideo(t *testing.T) {
 		return
 	}
 	t.Logf("truncated clip: %d frames, source errors %v", sum.Frames, sum.SourceErrors)
-	if len(outs.videos) > 0 {
-		if n, _, _, err := render.ReadVideoInfo(outs.videos[0]); err != nil || n != int(sum.Frames) {
+	if len(outs.Videos) > 0 {
+		if n, _, _, err := render.ReadVideoInfo(outs.Videos[0]); err != nil || n != int(sum.Frames) {
 			t.Errorf("video has %d frames (%v), want %d", n, err, sum.Frames)
 		}
 	}
 	// The source event that ends it says so, with the count of frames lost, and so does the summary.
 	want := fmt.Sprintf(`"state":"ended","detail":"ended early: truncated or corrupt: video %s ended after %d of 221 frames (%d unreadable)"`,
 		cut, sum.Frames, 221-sum.Frames)
-	if ev, _ := os.ReadFile(outs.events); !strings.Contains(string(ev), want) {
+	if ev, _ := os.ReadFile(outs.Events); !strings.Contains(string(ev), want) {
 		t.Errorf("no %s in the events of the truncated clip:\n%s", want, ev)
 	}
 	var buf bytes.Buffer
 	printSummary(&buf, c, sum, outs)
-	if len(outs.early) != 1 || !strings.Contains(buf.String(), "ended early: cut.mp4: truncated or corrupt") {
-		t.Errorf("early ends %q; summary:\n%s", outs.early, buf.String())
+	if len(outs.Early) != 1 || !strings.Contains(buf.String(), "ended early: cut.mp4: truncated or corrupt") {
+		t.Errorf("early ends %q; summary:\n%s", outs.Early, buf.String())
 	}
 }
 
@@ -428,11 +427,11 @@ func TestRunTwoSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.PerSource["a"] != 6 || sum.PerSource["b"] != 4 || len(outs.videos) != 2 {
-		t.Fatalf("per source %v, videos %v", sum.PerSource, outs.videos)
+	if sum.PerSource["a"] != 6 || sum.PerSource["b"] != 4 || len(outs.Videos) != 2 {
+		t.Fatalf("per source %v, videos %v", sum.PerSource, outs.Videos)
 	}
 	// Each source's frames reach the outputs in order (the CSV has one row per frame).
-	data, _ := os.ReadFile(outs.csv)
+	data, _ := os.ReadFile(outs.CSV)
 	last := map[string]int{"a": -1, "b": -1}
 	rows := strings.Split(strings.TrimSpace(string(data)), "\n")[1:]
 	for _, row := range rows {
@@ -446,7 +445,7 @@ func TestRunTwoSources(t *testing.T) {
 	if len(rows) != 10 {
 		t.Errorf("%d CSV rows, want 10", len(rows))
 	}
-	for _, v := range outs.videos {
+	for _, v := range outs.Videos {
 		if n, _, _, err := render.ReadVideoInfo(v); err != nil || (n != 6 && n != 4) {
 			t.Errorf("%s: %d frames (%v)", v, n, err)
 		}
@@ -494,29 +493,6 @@ func TestRunInferAndViewerOptions(t *testing.T) {
 	}
 }
 
-// TestROIMask: pixels whose centres lie outside the region of interest are ignored, and the
-// mask is built once per map size.
-func TestROIMask(t *testing.T) {
-	roi, err := event.ParseCorridor(config.SynthROI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &roiMasks{poly: roi}
-	m := r.mask(8, 100)
-	for y := 0; y < 100; y++ {
-		want := float64(y)+0.5 > 94 // rows below 94 % of the height: the hood
-		if m[y*8] != want || m[y*8+7] != want {
-			t.Fatalf("row %d: ignored=%v, want %v", y, m[y*8], want)
-		}
-	}
-	if &r.mask(8, 100)[0] != &m[0] {
-		t.Error("mask rebuilt for the same size")
-	}
-	if len(r.mask(4, 2)) != 8 {
-		t.Error("mask for another size has the wrong length")
-	}
-}
-
 // TestRunFailure: a run whose outputs or sources all failed exits non-zero; a normal one does not.
 func TestRunFailure(t *testing.T) {
 	for _, tc := range []struct {
@@ -530,19 +506,6 @@ func TestRunFailure(t *testing.T) {
 	} {
 		if err := runFailure(tc.s); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 			t.Errorf("%+v: %v, want %v", tc.s, err, tc.want)
-		}
-	}
-}
-
-// TestClassifierThreshold: --classifier-threshold replaces the file's decision threshold; 0 keeps it.
-func TestClassifierThreshold(t *testing.T) {
-	for _, tc := range []struct{ flag, want float64 }{{0, metaclf.Default().Threshold()}, {0.8, 0.8}} {
-		clf, err := loadClassifier("", 19, tc.flag)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if clf.Threshold() != tc.want {
-			t.Errorf("--classifier-threshold %v: threshold %v, want %v", tc.flag, clf.Threshold(), tc.want)
 		}
 	}
 }

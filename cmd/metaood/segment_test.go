@@ -8,8 +8,8 @@ import (
 	"github.com/metaood/metaood/config"
 	"github.com/metaood/metaood/frame"
 	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/internal/app"
 	"github.com/metaood/metaood/onnx"
-	"github.com/metaood/metaood/pipeline"
 )
 
 // nanModel outputs sqrt(x − 0.5): NaN for dark pixels, finite for bright ones.
@@ -50,8 +50,7 @@ func TestSegmenterIsolatesNaNFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	seg := engineSegmenter{eng}
-	maps, err := seg.Segment([]*frame.Frame{solid(0, 255), solid(1, 0), solid(2, 230)})
+	maps, err := eng.Segment([]*frame.Frame{solid(0, 255), solid(1, 0), solid(2, 230)})
 	if err != nil {
 		t.Fatalf("a NaN frame failed the batch: %v", err)
 	}
@@ -68,13 +67,13 @@ func TestSegmenterIsolatesNaNFrames(t *testing.T) {
 		}
 	}
 	// The analyzer turns NaN data (e.g. with a sampled finite check) into an error as well.
-	if _, err := newAnalyzer(config.Default().Threshold, true, nil).Analyze(nanMap()); err == nil {
+	if _, err := app.NewAnalyzer(config.Default(), nil).Analyze(nanMap()); err == nil {
 		t.Error("NaN logits accepted by the analyzer")
 	}
 }
 
-func nanMap() *pipeline.Map {
+func nanMap() *frame.Map {
 	d := make([]float32, 3*4*4)
 	d[5] = float32(math.NaN())
-	return &pipeline.Map{Frame: solid(0, 0), C: 3, H: 4, W: 4, Data: d, ScaleX: 4, ScaleY: 2}
+	return &frame.Map{Frame: solid(0, 0), C: 3, H: 4, W: 4, Data: d, ScaleX: 4, ScaleY: 2}
 }

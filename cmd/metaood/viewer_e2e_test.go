@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/metaood/metaood/config"
+	"github.com/metaood/metaood/internal/app"
 	"github.com/metaood/metaood/internal/browsertest"
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/render"
@@ -105,20 +106,20 @@ func TestViewerE2E(t *testing.T) {
 		t.Fatalf("run: err %v, %d frames", r.err, r.s.Frames)
 	}
 	t.Logf("run: %d frames, %d dropped, %d emergencies", r.s.Frames, r.s.Dropped, r.s.Emergencies)
-	ev, err := os.ReadFile(r.o.events)
+	ev, err := os.ReadFile(r.o.Events)
 	if err != nil || len(ev) == 0 {
-		t.Errorf("events file %s after cancel: %d bytes, %v", r.o.events, len(ev), err)
+		t.Errorf("events file %s after cancel: %d bytes, %v", r.o.Events, len(ev), err)
 	}
 	if !strings.Contains(string(ev), `"state":"ended","detail":"stopped"`) {
-		t.Errorf("events file %s does not end with the stopped source:\n%.1000s", r.o.events, ev)
+		t.Errorf("events file %s does not end with the stopped source:\n%.1000s", r.o.Events, ev)
 	}
 	if evidence != "" && !strings.Contains(string(ev), `"type":"emergency"`) {
-		t.Errorf("the page showed an emergency but the events file %s has none", r.o.events)
+		t.Errorf("the page showed an emergency but the events file %s has none", r.o.Events)
 	}
-	if len(r.o.videos) != 1 {
-		t.Fatalf("videos %v, want one", r.o.videos)
+	if len(r.o.Videos) != 1 {
+		t.Fatalf("videos %v, want one", r.o.Videos)
 	}
-	if n, w, h, err := render.ReadVideoInfo(r.o.videos[0]); err != nil || n != int(r.s.Frames) || w != viewerW || h != viewerH {
+	if n, w, h, err := render.ReadVideoInfo(r.o.Videos[0]); err != nil || n != int(r.s.Frames) || w != viewerW || h != viewerH {
 		t.Errorf("video after cancel: %d frames %dx%d (%v), want %d frames %dx%d", n, w, h, err, r.s.Frames, viewerW, viewerH)
 	}
 }
@@ -126,7 +127,7 @@ func TestViewerE2E(t *testing.T) {
 // runResult is what runPipeline returned.
 type runResult struct {
 	s   pipeline.Summary
-	o   outputs
+	o   app.Outputs
 	err error
 }
 

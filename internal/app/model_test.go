@@ -1,16 +1,19 @@
-package main
+package app
 
 import (
+	"bytes"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/metaood/metaood/config"
 	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/infer"
 	"github.com/metaood/metaood/internal/sharedtest"
 	"github.com/metaood/metaood/metaclf"
 	"github.com/metaood/metaood/pipeline"
@@ -117,7 +120,7 @@ func TestRunRefusesBuiltinClassifierWithRealModel(t *testing.T) {
 	c.Model, c.Classes = model, 19
 	c.Out = filepath.Join(t.TempDir(), "out")
 	t0 := time.Now()
-	_, _, _, err := runFor(t, c)
+	_, _, err := Run(t.Context(), c, Options{})
 	if !errors.Is(err, errClassifierFit) || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("err = %v, want one errClassifierFit line", err)
 	}
@@ -155,13 +158,14 @@ func TestClassifierBesideModel(t *testing.T) {
 	stranger := filepath.Join(dir, "other.json") // trained for another model
 	writeClassifier(t, clfRecording(t, metaclf.ModelHash([]byte("x")), 1024, 512), stranger)
 
-	setup := func(c config.Run) (pipeline.Classifier, string, error) {
+	setup := func(c config.Run) (metaclf.Decider, string, error) {
 		var logs syncBuffer
-		_, eng, clf, err := setupModel(c, nil, logTo(&logs))
-		if eng != nil {
-			eng.Close()
+		m, err := OpenModel(c, nil, logTo(&logs))
+		if err != nil {
+			return nil, logs.String(), err
 		}
-		return clf, logs.String(), err
+		m.Engine.Close()
+		return m.Classifier, logs.String(), nil
 	}
 	c := config.Default()
 	c.Model = model
@@ -183,18 +187,15 @@ func TestClassifierBesideModel(t *testing.T) {
 	writeClassifier(t, clfRecording(t, metaclf.ModelHash([]byte("x")), 1024, 512), beside)
 	yml := filepath.Join(dir, "run.yml")
 	os.WriteFile(yml, []byte("model: "+model+"\nforce: false\n"), 0o644)
-	c, err = parseRunFlags([]string{"--config", yml}, os.Stderr)
+	c, err = config.Load(yml)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err = setup(c); !errors.Is(err, errClassifierFit) || !strings.Contains(err.Error(), beside) {
 		t.Fatalf("config: %v", err)
 	}
-	if c, err := parseRunFlags([]string{"--config", yml, "--force"}, os.Stderr); err != nil || !c.Force {
-		t.Fatalf("--force over the config: %+v, %v", c.Force, err)
-	}
 	os.WriteFile(yml, []byte("model: "+model+"\nforce: true\n"), 0o644)
-	if c, err = parseRunFlags([]string{"--config", yml}, os.Stderr); err != nil || !c.Force {
+	if c, err = config.Load(yml); err != nil || !c.Force {
 		t.Fatalf("force: true: %+v, %v", c.Force, err)
 	}
 	if _, logs, err = setup(c); err != nil || !strings.Contains(logs, "--force") {
@@ -227,7 +228,12 @@ func TestRunMapSize(t *testing.T) {
 			c := config.Default()
 			tc.mod(&c)
 			var logs syncBuffer
-			seg, eng, _, err := setupModel(c, nil, logTo(&logs))
+			model, err := OpenModel(c, nil, logTo(&logs))
+			var seg pipeline.Segmenter
+			var eng *infer.Engine
+			if model != nil {
+				seg, eng = model.Segmenter, model.Engine
+			}
 			if tc.err != "" {
 				if !errors.Is(err, errClassifierFit) || !strings.Contains(err.Error(), tc.err) || eng != nil {
 					t.Fatalf("err = %v, want %q before the engine", err, tc.err)
@@ -280,10 +286,10 @@ type fakeSeg struct {
 	released *int
 }
 
-func (s fakeSeg) Segment(frames []*frame.Frame) ([]*pipeline.Map, error) {
-	maps := make([]*pipeline.Map, len(frames))
+func (s fakeSeg) Segment(frames []*frame.Frame) ([]*frame.Map, error) {
+	maps := make([]*frame.Map, len(frames))
 	for i, f := range frames {
-		maps[i] = &pipeline.Map{Frame: f, W: s.w, H: s.h, Release: func() { *s.released++ }}
+		maps[i] = &frame.Map{Frame: f, W: s.w, H: s.h, Release: func() { *s.released++ }}
 	}
 	return maps, nil
 }
@@ -328,5 +334,43 @@ func TestMapSizeGuard(t *testing.T) {
 				t.Errorf("%d warnings, want %d:\n%s", n, tc.warns, logs.String())
 			}
 		})
+	}
+}
+
+func needORT(t *testing.T) {
+	t.Helper()
+	if err := infer.Init(""); err != nil {
+		t.Fatalf("ONNX Runtime unavailable (run `make setup`): %v", err)
+	}
+}
+
+// syncBuffer is a log destination safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestClassifierThreshold: --classifier-threshold replaces the file's decision threshold; 0 keeps it.
+func TestClassifierThreshold(t *testing.T) {
+	for _, tc := range []struct{ flag, want float64 }{{0, metaclf.Default().Threshold()}, {0.8, 0.8}} {
+		clf, err := loadClassifier("", 19, tc.flag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if clf.Threshold() != tc.want {
+			t.Errorf("--classifier-threshold %v: threshold %v, want %v", tc.flag, clf.Threshold(), tc.want)
+		}
 	}
 }

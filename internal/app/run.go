@@ -1,0 +1,235 @@
+// Package app wires a run from its configuration: sources, model and meta classifier (checked
+// to fit each other before any output is created), outputs, the live viewer and the metrics
+// server, then runs the pipeline and finalizes what it wrote. cmd/metaood only parses flags
+// and prints; bench and the tests use the same wiring.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/metaood/metaood/capture"
+	"github.com/metaood/metaood/config"
+	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/pipeline"
+	"github.com/metaood/metaood/postproc"
+	"github.com/metaood/metaood/render"
+	"github.com/metaood/metaood/stream"
+)
+
+// Outputs is where a run wrote its results and what it serves, for the summary.
+type Outputs struct {
+	Dir, Events, CSV string
+	Videos           []string
+	Evidence         int      // annotated frames saved as PNG in Dir/frames
+	Viewer           string   // the live viewer's URL ("" = none)
+	Metrics          string   // the --metrics server's address ("" = none)
+	Provider         string   // the execution provider inference runs on
+	Early            []string // "source: why" for sources that ended early (truncated files)
+}
+
+// Options are what a run needs besides its configuration.
+type Options struct {
+	Log *slog.Logger // nil: discard
+	// Stdout receives the events when the configuration asks for them on stdout (a live edge:
+	// a reader that stops reading loses lines, the run does not stall).
+	Stdout io.Writer
+	// Progress is where a progress bar goes (a terminal); nil: none.
+	Progress io.Writer
+	// Ready is called once everything is set up and served, before the first frame: the
+	// command prints where to look. May be nil.
+	Ready func(Outputs)
+}
+
+// Run sets everything up from c (sources and model checked before any output is created),
+// runs the pipeline until the sources end, c.Frames or ctx, and finalizes the outputs. The
+// summary and outputs are valid also when an error is returned.
+func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Outputs, error) {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var outs Outputs
+	outs.Dir = c.Out
+	if outs.Dir == "" {
+		outs.Dir = filepath.Join("out", "run-"+time.Now().Format("20060102-150405"))
+	}
+	if err := pipeline.CheckOutDir(outs.Dir); err != nil { // before any work
+		return pipeline.Summary{}, outs, err
+	}
+	tracker, err := c.Tracker()
+	if err != nil {
+		return pipeline.Summary{}, outs, err
+	}
+	roi, err := c.RegionOfInterest()
+	if err != nil {
+		return pipeline.Summary{}, outs, err
+	}
+	tr, err := event.NewTracker(tracker)
+	if err != nil {
+		return pipeline.Summary{}, outs, err
+	}
+	metrics := pipeline.NewMetrics()
+	capOpts := capture.Options{Realtime: c.Realtime, Registry: metrics.Registry}
+	srcs, err := capture.OpenAll(c.Sources, capOpts, log) // cheap checks (missing file) before loading the model
+	if err != nil {
+		return pipeline.Summary{}, outs, err
+	}
+
+	model, err := OpenModel(c, metrics, log)
+	if err != nil {
+		return pipeline.Summary{}, outs, err
+	}
+	defer model.Engine.Close()
+	outs.Provider = model.Engine.Provider()
+
+	// Outputs: files first (they can fail), then the servers.
+	var sinks []pipeline.Sink
+	closeAll := func() {
+		for _, s := range sinks {
+			s.Close()
+		}
+	}
+	outs.Events = pipeline.OutPath(outs.Dir, c.Events)
+	js, err := pipeline.CreateJSONL(outs.Events)
+	if err != nil {
+		return pipeline.Summary{}, outs, err
+	}
+	sinks = append(sinks, js)
+	if c.CSV != "" {
+		outs.CSV = pipeline.OutPath(outs.Dir, c.CSV)
+		cs, err := pipeline.CreateCSV(outs.CSV)
+		if err != nil {
+			closeAll()
+			return pipeline.Summary{}, outs, err
+		}
+		sinks = append(sinks, cs)
+	}
+	if c.Stdout {
+		// stdout is a live edge: a reader that stops reading loses lines, it does not stall the run.
+		lw := pipeline.NewLiveWriter(o.Stdout, 1024)
+		sinks = append(sinks, pipeline.NewJSONLSink("stdout", lw, lw))
+	}
+	if c.Webhook != "" {
+		sinks = append(sinks, pipeline.NewWebhookSink(c.Webhook, 256, 2*time.Second, log))
+	}
+	ropts := render.SinkOptions{Dir: outs.Dir, Video: c.Video, FPS: videoFPS(srcs), Multi: len(srcs) > 1,
+		Corridor: tracker.Corridor, EvidenceEvery: c.Evidence, Log: log}
+
+	runCtx, stopServers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServers()
+	var served []chan struct{}
+	defer func() {
+		stopServers()
+		for _, d := range served {
+			<-d
+		}
+	}()
+	var srv *stream.Server
+	if c.WebRTC != "" {
+		scfg := stream.Config{Addr: c.WebRTC, Token: c.Token, BitrateKbps: c.Bitrate, MaxViewers: c.MaxViewers,
+			AllowPublic: c.Public, Metrics: metrics.Registry} // one /metrics: the whole run's registry
+		if f := videoFPS(srcs); f >= 1 && f <= 120 {
+			scfg.FPS = int(f + 0.5)
+		}
+		srv, err = stream.New(scfg, log)
+		if err != nil {
+			closeAll()
+			return pipeline.Summary{}, outs, err
+		}
+		if c.Public && c.Token == "" {
+			log.Warn("--public without --token: anyone who can reach this address can watch the stream and read /metrics; set --token", "webrtc", c.WebRTC)
+		}
+		for _, col := range srv.Collectors() {
+			metrics.Registry.MustRegister(col)
+		}
+		ropts.PublishFrame, ropts.PublishEvent = srv.PublishFrame, srv.PublishEvent
+		outs.Viewer = srv.URL()
+	}
+	rs := render.NewSink(ropts)
+	sinks = append(sinks, rs)
+	if o.Progress != nil && !c.Realtime {
+		sinks = append(sinks, pipeline.NewProgressSink(o.Progress, c.Frames))
+	}
+	if c.Metrics != "" {
+		ln, err := net.Listen("tcp", c.Metrics)
+		if err != nil {
+			if srv != nil {
+				srv.Close() // never served
+			}
+			closeAll()
+			return pipeline.Summary{}, outs, fmt.Errorf("--metrics %s: %v (pick a free host:port)", c.Metrics, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", metrics.Handler())
+		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		done := make(chan struct{})
+		served = append(served, done)
+		go func() { defer close(done); hs.Serve(ln) }()
+		context.AfterFunc(runCtx, func() { hs.Close() })
+		outs.Metrics = ln.Addr().String()
+	}
+	if o.Ready != nil {
+		o.Ready(outs)
+	}
+	if srv != nil { // served from here on, so that its log lines follow the URL
+		done := make(chan struct{})
+		served = append(served, done)
+		go func() {
+			defer close(done)
+			if err := srv.Run(runCtx); err != nil {
+				log.Error("live viewer stopped", "err", err)
+			}
+		}()
+	}
+
+	sum, err := pipeline.Run(ctx, pipeline.Config{
+		Sources: srcs, Segmenter: model.Segmenter, Analyzer: NewAnalyzer(c, roi), Classifier: model.Classifier, Tracker: tr,
+		Sinks: sinks, Batch: c.Batch, Workers: c.Workers, WorkerNice: c.WorkerNice, MaxFrames: c.Frames, Provider: outs.Provider,
+		Metrics: metrics, Log: log, Recycle: capture.Recycle,
+	})
+	outs.Videos = rs.Videos()
+	outs.Evidence, _ = rs.Evidence()
+	outs.Early = sum.EarlyEnds
+	return sum, outs, FitCause(err)
+}
+
+// FitCause returns the meta classifier's fit error inside err when there is one (a run stopped
+// at the first map of a size the classifier was not trained at: its message alone says it all),
+// else err.
+func FitCause(err error) error {
+	var fe *fitError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return err
+}
+
+// videoFPS is the output video's frame rate: the first source's, when it declares one.
+func videoFPS(srcs []frame.Source) float64 {
+	for _, s := range srcs {
+		if f := s.FPS(); f > 0 {
+			return f
+		}
+	}
+	return 25
+}
+
+// NewAnalyzer is the postproc analyzer of a run: its entropy threshold, logits unless the model
+// outputs probabilities, and the region of interest (nil: the whole map).
+func NewAnalyzer(c config.Run, roi event.Corridor) *postproc.MapAnalyzer {
+	o := postproc.DefaultOptions()
+	o.Threshold = float32(c.Threshold)
+	if roi == nil {
+		return postproc.NewMapAnalyzer(o, !c.Probs, nil)
+	}
+	return postproc.NewMapAnalyzer(o, !c.Probs, roi)
+}
