@@ -320,4 +320,3 @@ func releaseAll(outs []*Output) {
 		}
 	}
 }
-

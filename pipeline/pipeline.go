@@ -23,7 +23,7 @@ type Config struct {
 	Segmenter  Segmenter
 	Analyzer   Analyzer
 	Classifier metaclf.Decider // nil keeps every component
-	Tracker    *event.Tracker // nil raises no emergencies
+	Tracker    *event.Tracker  // nil raises no emergencies
 	Sinks      []Sink
 	Batch      int // max frames per inference call; default 1
 	Workers    int // postproc workers; default GOMAXPROCS

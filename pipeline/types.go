@@ -32,7 +32,7 @@ type Analyzer interface {
 // Result is one processed frame as the sinks see it, in order per source.
 type Result struct {
 	Frame          *frame.Frame
-	Index          uint64    // position in the pipeline's input order
+	Index          uint64           // position in the pipeline's input order
 	Analysis       *postproc.Result // nil when Err is set
 	ScaleX, ScaleY float64
 	// Anomalies holds every component in frame pixels, Kept says which the meta classifier kept.
