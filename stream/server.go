@@ -131,7 +131,12 @@ func newAPI(loopbackOnly bool) (*webrtc.API, error) {
 }
 
 // URL returns the viewer page's address, http://addr/ (with ?token=… when a token is set).
+// It carries the secret: show it to the user who started the server, never write it to a log.
 func (s *Server) URL() string { return s.url }
+
+// RedactedURL is URL with the token's value replaced by REDACTED, for logs and other output
+// that someone other than the user may read.
+func (s *Server) RedactedURL() string { return redactToken(s.url) }
 
 // Collectors returns the Prometheus collectors (viewers, frames encoded/dropped, events), for
 // a pipeline that serves its own registry; /metrics on this server serves them too.
@@ -145,7 +150,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return ErrClosed
 	}
 	s.mu.Unlock()
-	s.log.Info("live viewer", "url", s.url)
+	s.log.Info("live viewer", "url", s.RedactedURL())
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	var err error

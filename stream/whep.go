@@ -1,14 +1,12 @@
 package stream
 
 import (
-	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -46,38 +44,8 @@ func (s *Server) routes() http.Handler {
 		g = s.cfg.Metrics
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
-	return s.guard(mux)
-}
-
-// guard checks the Host header (against DNS rebinding while on loopback) and the token.
-func (s *Server) guard(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.cfg.AllowPublic {
-			host, _, err := net.SplitHostPort(r.Host)
-			if err != nil {
-				host = r.Host
-			}
-			if !isLoopbackHost(host) {
-				s.reject(w, "host", http.StatusForbidden, "Host %q is not loopback; open %s", r.Host, s.url)
-				return
-			}
-		}
-		if s.cfg.Token != "" && !s.authorized(r) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="metaood"`)
-			s.reject(w, "token", http.StatusUnauthorized, "missing or wrong token: open the URL metaood printed (it carries ?token=) or send Authorization: Bearer")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// authorized accepts "Authorization: Bearer <token>" or ?token=<token> (the page's own URL).
-func (s *Server) authorized(r *http.Request) bool {
-	got := r.URL.Query().Get("token")
-	if a := r.Header.Get("Authorization"); strings.HasPrefix(a, "Bearer ") {
-		got = strings.TrimPrefix(a, "Bearer ")
-	}
-	return subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) == 1
+	return &guard{next: mux, token: s.cfg.Token, public: s.cfg.AllowPublic,
+		onReject: func(reason string) { s.m.rejected.WithLabelValues(reason).Inc() }}
 }
 
 // reject writes a one-line plain-text error and counts it.
