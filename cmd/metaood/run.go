@@ -324,6 +324,9 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 		}
 		ropts.PublishFrame, ropts.PublishEvent = srv.PublishFrame, srv.PublishEvent
 		outs.viewer = srv.URL()
+		if f, ok := info.(*os.File); !ok || !isatty(f) { // the token goes to a terminal, never to a file
+			outs.viewer = srv.RedactedURL()
+		}
 	}
 	rs := render.NewSink(ropts)
 	sinks = append(sinks, rs)
@@ -340,7 +343,7 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 			return pipeline.Summary{}, outs, fmt.Errorf("--metrics %s: %v (pick a free host:port)", c.Metrics, err)
 		}
 		mux := http.NewServeMux()
-		mux.Handle("/metrics", metrics.Handler())
+		mux.Handle("/metrics", stream.Guard(metrics.Handler(), c.Token, c.Public)) // as the viewer's /metrics
 		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		done := make(chan struct{})
 		served = append(served, done)
