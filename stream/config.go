@@ -18,7 +18,7 @@ type Config struct {
 	MaxViewers  int    // simultaneous viewers over all sources; default 4
 	BitrateKbps int    // VP8 target bitrate per source; default 2500
 	FPS         int    // nominal frame rate for the encoder's rate control; default 30
-	AllowPublic bool   // listen on a non-loopback address: an explicit choice
+	AllowPublic bool   // listen on a non-loopback address, no Host check: an explicit choice that needs Token
 	// FrameMarker stamps each frame's sequence number as a small barcode in the top-left corner
 	// of the encoded picture (not the caller's buffer), so the page can match decoded frames to
 	// capture times and report glass-to-glass latency. Off by default.
@@ -63,6 +63,9 @@ func (c Config) Validate() error {
 	}
 	if !c.AllowPublic && !isLoopbackHost(host) {
 		return fmt.Errorf("%w: --webrtc %q would be reachable from other machines; use 127.0.0.1:PORT, or allow it explicitly (stream.Config.AllowPublic) and set --token", ErrPublic, c.Addr)
+	}
+	if c.AllowPublic && c.Token == "" {
+		return fmt.Errorf("%w: --public without --token would let anyone who reaches %s watch the stream and read /metrics; pass --token SECRET, or drop --public to stay on loopback", ErrPublic, c.Addr)
 	}
 	switch {
 	case c.MaxViewers < 1 || c.MaxViewers > 64:

@@ -6,7 +6,8 @@ import "errors"
 var (
 	// ErrConfig reports a bad setting in Config (address, viewers, bitrate, frame rate).
 	ErrConfig = errors.New("stream: invalid config")
-	// ErrPublic reports a non-loopback listen address without Config.AllowPublic.
+	// ErrPublic reports a non-loopback listen address without Config.AllowPublic, or
+	// AllowPublic without a token.
 	ErrPublic = errors.New("stream: refusing to listen beyond loopback")
 	// ErrListen reports that the HTTP listener could not be opened.
 	ErrListen = errors.New("stream: cannot listen")

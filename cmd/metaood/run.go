@@ -316,9 +316,6 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 			closeAll()
 			return pipeline.Summary{}, outs, err
 		}
-		if c.Public && c.Token == "" {
-			log.Warn("--public without --token: anyone who can reach this address can watch the stream and read /metrics; set --token", "webrtc", c.WebRTC)
-		}
 		for _, col := range srv.Collectors() {
 			metrics.Registry.MustRegister(col)
 		}
