@@ -19,6 +19,10 @@ type Config struct {
 	BitrateKbps int    // VP8 target bitrate per source; default 2500
 	FPS         int    // nominal frame rate for the encoder's rate control; default 30
 	AllowPublic bool   // listen on a non-loopback address, no Host check: an explicit choice that needs Token
+	// MaxPending bounds the viewers answered but not yet connected (they count among MaxViewers
+	// too, and are dropped after a few seconds): offers that never connect cannot hold every
+	// slot. Default half of MaxViewers, at least 1.
+	MaxPending int
 	// FrameMarker stamps each frame's sequence number as a small barcode in the top-left corner
 	// of the encoded picture (not the caller's buffer), so the page can match decoded frames to
 	// capture times and report glass-to-glass latency. Off by default.
@@ -49,6 +53,9 @@ func (c Config) withDefaults() Config {
 	if c.FPS == 0 {
 		c.FPS = d.FPS
 	}
+	if c.MaxPending == 0 {
+		c.MaxPending = max(1, c.MaxViewers/2)
+	}
 	return c
 }
 
@@ -70,6 +77,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.MaxViewers < 1 || c.MaxViewers > 64:
 		return fmt.Errorf("%w: max viewers %d (want 1..64)", ErrConfig, c.MaxViewers)
+	case c.MaxPending < 1 || c.MaxPending > c.MaxViewers:
+		return fmt.Errorf("%w: max pending viewers %d (want 1..max viewers %d)", ErrConfig, c.MaxPending, c.MaxViewers)
 	case c.BitrateKbps < 100 || c.BitrateKbps > 50000:
 		return fmt.Errorf("%w: WebRTC bitrate %d kbps (want 100..50000)", ErrConfig, c.BitrateKbps)
 	case c.FPS < 1 || c.FPS > 120:

@@ -15,6 +15,8 @@ var (
 	ErrNoEncoder = errors.New("stream: built without the VP8 encoder (needs cgo and libvpx-dev)")
 	// ErrFrame reports a published frame whose buffer does not match its size.
 	ErrFrame = errors.New("stream: bad frame")
+	// ErrOffer reports an SDP offer the server cannot answer with video (answered with 400).
+	ErrOffer = errors.New("stream: unusable offer")
 	// ErrClosed reports use of a server after Run returned or Close was called.
 	ErrClosed = errors.New("stream: server closed")
 )

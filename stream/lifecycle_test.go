@@ -136,7 +136,7 @@ func FuzzOffer(f *testing.F) {
 
 // TestConcurrentOffersRespectLimit: simultaneous offers never exceed MaxViewers.
 func TestConcurrentOffersRespectLimit(t *testing.T) {
-	s := startServer(t, Config{MaxViewers: 2})
+	s := startServer(t, Config{MaxViewers: 2, MaxPending: 2})
 	s.PublishFrame("cam0", 0, time.Now(), 64, 64, make([]byte, 3*64*64))
 	const n = 6
 	codes := make(chan int, n)

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 )
 
 // lockedBuffer collects log output written from several goroutines.
@@ -113,5 +115,101 @@ func TestBearerCaseInsensitive(t *testing.T) {
 		if code, body := get(t, "GET", baseURL(s)+"/sources", "", map[string]string{"Authorization": c.auth}, ""); code != c.want {
 			t.Errorf("Authorization %q: %d %q, want %d", c.auth, code, body, c.want)
 		}
+	}
+}
+
+// offerSDP makes a throwaway peer's offer (never gathered, never connected) with the given
+// transceivers (kind/direction) and, when dc, the events data channel.
+func offerSDP(t *testing.T, dc bool, tr ...webrtc.RTPTransceiverInit) string {
+	t.Helper()
+	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	for _, init := range tr {
+		kind := webrtc.RTPCodecTypeVideo
+		if init.SendEncodings != nil { // marks an audio transceiver in these tests
+			kind, init.SendEncodings = webrtc.RTPCodecTypeAudio, nil
+		}
+		if _, err := pc.AddTransceiverFromKind(kind, init); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if dc {
+		if _, err := pc.CreateDataChannel("events", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return offer.SDP
+}
+
+var (
+	recvVideo = webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}
+	recvAudio = webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly, SendEncodings: []webrtc.RTPEncodingParameters{}}
+)
+
+// postOffer POSTs an SDP offer to /whep and returns the status and body.
+func postOffer(t *testing.T, s *Server, sdp string) (int, string) {
+	t.Helper()
+	return get(t, "POST", baseURL(s)+"/whep", "", map[string]string{"Content-Type": "application/sdp"}, sdp)
+}
+
+// TestOfferWithoutVideoRefused: an offer with no video m-line this server can send VP8 to
+// (audio only, data channel only, video it would only receive, video without VP8) is a 400,
+// decided before a viewer slot is taken.
+func TestOfferWithoutVideoRefused(t *testing.T) {
+	s := startServer(t, Config{MaxViewers: 1})
+	s.PublishFrame("cam0", 0, time.Now(), 64, 64, make([]byte, 3*64*64))
+	good := offerSDP(t, true, recvVideo)
+	bad := map[string]string{
+		"audio only":        offerSDP(t, false, recvAudio),
+		"data channel only": offerSDP(t, true),
+		"video sendonly":    strings.ReplaceAll(good, "a=recvonly", "a=sendonly"),
+		"video inactive":    strings.ReplaceAll(good, "a=recvonly", "a=inactive"),
+		"video port 0":      strings.Replace(good, "m=video 9 ", "m=video 0 ", 1),
+		"video without VP8": strings.ReplaceAll(good, "VP8/90000", "XYZ/90000"),
+	}
+	for name, sdp := range bad {
+		if code, body := postOffer(t, s, sdp); code != http.StatusBadRequest || !strings.Contains(body, "video") {
+			t.Errorf("%s: %d %q, want 400 about video", name, code, body)
+		}
+		if n := s.viewerCount(); n != 0 {
+			t.Fatalf("%s: %d viewers after a refused offer", name, n)
+		}
+	}
+	// The only slot taken by a good offer: a bad one is still a 400, not a 503.
+	if code, body := postOffer(t, s, good); code != http.StatusCreated {
+		t.Fatalf("good offer: %d %q", code, body)
+	}
+	if code, body := postOffer(t, s, bad["audio only"]); code != http.StatusBadRequest {
+		t.Errorf("audio-only offer with every slot taken: %d %q, want 400", code, body)
+	}
+}
+
+// TestPendingSlotsCannotSquat: offers that never connect hold at most MaxPending slots (half the
+// viewers by default), and only for a few seconds; the rest stay for viewers that connect.
+func TestPendingSlotsCannotSquat(t *testing.T) {
+	s := startServer(t, Config{MaxViewers: 4})
+	s.PublishFrame("cam0", 0, time.Now(), 64, 64, make([]byte, 3*64*64))
+	var codes []int
+	for range 4 {
+		code, _ := postOffer(t, s, offerSDP(t, true, recvVideo))
+		codes = append(codes, code)
+	}
+	if codes[0] != 201 || codes[1] != 201 || codes[2] != 503 || codes[3] != 503 {
+		t.Fatalf("4 offers that never connect: %v, want 201 201 503 503", codes)
+	}
+	start := time.Now()
+	waitFor(t, "the pending viewers to be dropped", 8*time.Second, func() bool { return s.viewerCount() == 0 })
+	if d := time.Since(start); d > 6*time.Second {
+		t.Errorf("pending viewers held their slots for %v, want a few seconds", d)
+	}
+	if code, body := postOffer(t, s, offerSDP(t, true, recvVideo)); code != 201 {
+		t.Fatalf("offer after the pending ones expired: %d %q", code, body)
 	}
 }

@@ -36,6 +36,7 @@ type viewer struct {
 
 	connectTimer *time.Timer // set before the viewer is added; stopped on close
 	removed      bool        // guarded by Server.mu
+	connected    bool        // guarded by Server.mu: no longer pending
 
 	waitKey       atomic.Bool // after a drop, skip until a keyframe so the picture never smears
 	droppedFrames atomic.Uint64

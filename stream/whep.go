@@ -22,7 +22,7 @@ var indexHTML []byte
 const (
 	maxSDPBytes    = 64 << 10 // an SDP offer is a few KiB; more is not an offer
 	gatherTimeout  = 5 * time.Second
-	connectTimeout = 15 * time.Second
+	connectTimeout = 5 * time.Second // answered but not connected: the slot is freed after this
 	whepPath       = "/whep"
 )
 
@@ -93,12 +93,6 @@ func (s *Server) handleOffer(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, "read", http.StatusBadRequest, "reading the offer: %v", err)
 		return
 	}
-	if !s.reserveSlot() {
-		w.Header().Set("Retry-After", "5")
-		s.reject(w, "viewers", http.StatusServiceUnavailable, "all %d viewer slots are taken; close another viewer or raise the viewer limit", s.cfg.MaxViewers)
-		return
-	}
-	defer s.releaseSlot() // the viewer, if any, now counts in s.viewers
 	name := r.URL.Query().Get("source")
 	src, names := s.pickSource(name)
 	if src == nil {
@@ -110,6 +104,21 @@ func (s *Server) handleOffer(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, "source", http.StatusNotFound, "unknown source %q; available: %s", name, strings.Join(names, ", "))
 		return
 	}
+	if err := checkOffer(body); err != nil { // before a slot is taken
+		s.reject(w, "offer", http.StatusBadRequest, "%v", err)
+		return
+	}
+	switch err := s.reserveSlot(); {
+	case errors.Is(err, errViewersFull):
+		w.Header().Set("Retry-After", "5")
+		s.reject(w, "viewers", http.StatusServiceUnavailable, "all %d viewer slots are taken; close another viewer or raise the viewer limit", s.cfg.MaxViewers)
+		return
+	case err != nil:
+		w.Header().Set("Retry-After", "2")
+		s.reject(w, "pending", http.StatusServiceUnavailable, "%d viewers are still connecting; retry shortly", s.cfg.MaxPending)
+		return
+	}
+	defer s.releaseSlot() // the viewer, if any, now counts in s.viewers
 	answer, v, err := s.connect(r, src, string(body))
 	if err != nil {
 		s.reject(w, "offer", http.StatusBadRequest, "%v", err)
@@ -161,6 +170,7 @@ func (s *Server) connect(r *http.Request, src *source, offer string) (string, *v
 			// on a fresh keyframe.
 			v.waitKey.Store(true)
 			src.forceKey.Store(true)
+			s.setConnected(v)
 			v.log.Info("viewer connected")
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			go s.removeViewer(v) // never close a peer from inside its own callback
