@@ -213,3 +213,50 @@ func TestPendingSlotsCannotSquat(t *testing.T) {
 		t.Fatalf("offer after the pending ones expired: %d %q", code, body)
 	}
 }
+
+// TestConnectTimerRace: the connect timer may fire (and close the viewer) while connect is
+// still setting the viewer up; with -race this used to report a race on viewer.connectTimer.
+func TestConnectTimerRace(t *testing.T) {
+	s := startServer(t, Config{MaxViewers: 64})
+	s.connectTimeout = 0 // fires at once, racing connect
+	s.PublishFrame("cam0", 0, time.Now(), 64, 64, make([]byte, 3*64*64))
+	sdp := offerSDP(t, true, recvVideo)
+	stop := make(chan struct{})
+	var hammers sync.WaitGroup
+	for range 2 { // contend for the server lock, so that the timer often takes it before connect does
+		hammers.Add(1)
+		go func() {
+			defer hammers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					s.viewerCount()
+				}
+			}
+		}()
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				res, err := http.Post(baseURL(s)+"/whep", "application/sdp", strings.NewReader(sdp))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				res.Body.Close()
+				if res.StatusCode != 201 && res.StatusCode != 400 && res.StatusCode != 503 {
+					t.Errorf("offer: %s", res.Status)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	hammers.Wait()
+	waitFor(t, "every viewer dropped", 5*time.Second, func() bool { return s.viewerCount() == 0 })
+}

@@ -194,15 +194,17 @@ func (s *Server) connect(r *http.Request, src *source, offer string) (string, *v
 	case <-r.Context().Done():
 		return fail("%w", r.Context().Err())
 	}
-	// A player that takes the answer and never connects must not hold a viewer slot.
-	v.connectTimer = time.AfterFunc(s.connectTimeout, func() {
+	// A player that takes the answer and never connects must not hold a viewer slot. The
+	// timer may fire (and close v) before the store below: close reads it atomically.
+	timer := time.AfterFunc(s.connectTimeout, func() {
 		if pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
 			v.log.Warn("viewer never connected; dropping it", "after", s.connectTimeout)
 			s.removeViewer(v)
 		}
 	})
+	v.connectTimer.Store(timer)
 	if err := s.addViewer(v); err != nil {
-		v.connectTimer.Stop()
+		timer.Stop()
 		return fail("%w", err)
 	}
 	v.log.Info("viewer joined", "remote", r.RemoteAddr)
