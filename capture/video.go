@@ -47,6 +47,9 @@ func newVideoSource(b *base, sp spec) (frame.Source, error) {
 // openFile opens a video with FFMPEG first (trying every backend on a bad file only adds noise
 // from the GStreamer and image-sequence probes), then with any backend.
 func openFile(path string) (*gocv.VideoCapture, error) {
+	if err := checkVideoFile(path); err != nil { // a playlist would make FFmpeg read other files
+		return nil, err
+	}
 	vc, err := gocv.VideoCaptureFileWithAPI(path, gocv.VideoCaptureFFmpeg)
 	if checkOpened(vc, err) == nil {
 		return vc, nil

@@ -148,6 +148,8 @@ func (c Run) Validate() error {
 		return bad("log_level", "%q; want one of %s", c.LogLevel, strings.Join(levels, ", "))
 	case c.Webhook != "" && !strings.HasPrefix(c.Webhook, "http://") && !strings.HasPrefix(c.Webhook, "https://"):
 		return bad("webhook", "%q is not an http:// or https:// URL", c.Webhook)
+	case c.Public && c.Token == "":
+		return bad("public", "without a token anyone who reaches the viewer or /metrics could use it; pass --token SECRET or drop --public")
 	}
 	if c.InputSize != "" {
 		if _, _, err := ParseSize(c.InputSize); err != nil {

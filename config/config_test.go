@@ -55,6 +55,8 @@ func TestConfErrors(t *testing.T) {
 		{"webrtc: 192.168.1.5:8080", "pass --public"},
 		{"webrtc: ':8080'", "pass --public"},
 		{"webrtc: 127.0.0.1", "webrtc (--webrtc)"},
+		{"webrtc: 0.0.0.0:8080\npublic: true", "public (--public)"}, // public needs a token
+		{"metrics: 0.0.0.0:9090\npublic: true", "pass --token SECRET or drop --public"},
 		{"webrtc: 127.0.0.1:99999", "webrtc (--webrtc)"},
 	}
 	for _, c := range cases {
@@ -74,7 +76,7 @@ func TestConfAccepts(t *testing.T) {
 		"webrtc: 127.0.0.1:0",
 		"webrtc: localhost:8080",
 		"webrtc: '[::1]:8080'",
-		"webrtc: 0.0.0.0:8080\npublic: true",
+		"webrtc: 0.0.0.0:8080\npublic: true\ntoken: t",
 		"provider: tensorrt\ndevice: 1\ntrt_cache: /tmp/trt\ntrt_fp16: true\nallow_fallback: true\nthreads: 2",
 		"bitrate: 100\nmax_viewers: 64",
 		"ort_lib: /opt/ort/libonnxruntime.so",

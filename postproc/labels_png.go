@@ -4,12 +4,21 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
+	"io"
 	"os"
 )
 
 // ErrLabelImage means a ground-truth image is not an 8-bit label image.
 var ErrLabelImage = errors.New("not an 8-bit label image")
+
+// ErrLabelTooLarge means a ground-truth image declares more than MaxLabelPixels pixels.
+var ErrLabelTooLarge = errors.New("label image too large")
+
+// MaxLabelPixels bounds a label image read by ReadLabelPNG (8192×8192): a PNG's header may
+// declare any size, and a small file of zeros could otherwise make the decoder allocate gigabytes.
+const MaxLabelPixels = 1 << 26
 
 // ReadLabelPNG reads an 8-bit label image (grayscale, or paletted where the palette index is the
 // label) and returns its pixels row-major with its width and height. Errors name the file.
@@ -19,6 +28,21 @@ func ReadLabelPNG(path string) (labels []uint8, w, h int, err error) {
 		return nil, 0, 0, err
 	}
 	defer f.Close()
+	// The header first: refuse sizes and pixel formats a label map cannot have before the
+	// decoder allocates the image.
+	cfg, err := png.DecodeConfig(f)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > MaxLabelPixels {
+		return nil, 0, 0, fmt.Errorf("%s: %w: %dx%d is more than %d pixels", path, ErrLabelTooLarge, cfg.Width, cfg.Height, MaxLabelPixels)
+	}
+	if _, paletted := cfg.ColorModel.(color.Palette); !paletted && cfg.ColorModel != color.GrayModel {
+		return nil, 0, 0, fmt.Errorf("%s: %w (want 8-bit grayscale or paletted train ids)", path, ErrLabelImage)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, 0, 0, fmt.Errorf("%s: %w", path, err)
+	}
 	img, err := png.Decode(f)
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("%s: %w", path, err)

@@ -18,7 +18,11 @@ type Config struct {
 	MaxViewers  int    // simultaneous viewers over all sources; default 4
 	BitrateKbps int    // VP8 target bitrate per source; default 2500
 	FPS         int    // nominal frame rate for the encoder's rate control; default 30
-	AllowPublic bool   // listen on a non-loopback address: an explicit choice
+	AllowPublic bool   // listen on a non-loopback address, no Host check: an explicit choice that needs Token
+	// MaxPending bounds the viewers answered but not yet connected (they count among MaxViewers
+	// too, and are dropped after a few seconds): offers that never connect cannot hold every
+	// slot. Default half of MaxViewers, at least 1.
+	MaxPending int
 	// FrameMarker stamps each frame's sequence number as a small barcode in the top-left corner
 	// of the encoded picture (not the caller's buffer), so the page can match decoded frames to
 	// capture times and report glass-to-glass latency. Off by default.
@@ -49,6 +53,9 @@ func (c Config) withDefaults() Config {
 	if c.FPS == 0 {
 		c.FPS = d.FPS
 	}
+	if c.MaxPending == 0 {
+		c.MaxPending = max(1, c.MaxViewers/2)
+	}
 	return c
 }
 
@@ -64,9 +71,14 @@ func (c Config) Validate() error {
 	if !c.AllowPublic && !isLoopbackHost(host) {
 		return fmt.Errorf("%w: --webrtc %q would be reachable from other machines; use 127.0.0.1:PORT, or allow it explicitly (stream.Config.AllowPublic) and set --token", ErrPublic, c.Addr)
 	}
+	if c.AllowPublic && c.Token == "" {
+		return fmt.Errorf("%w: --public without --token would let anyone who reaches %s watch the stream and read /metrics; pass --token SECRET, or drop --public to stay on loopback", ErrPublic, c.Addr)
+	}
 	switch {
 	case c.MaxViewers < 1 || c.MaxViewers > 64:
 		return fmt.Errorf("%w: max viewers %d (want 1..64)", ErrConfig, c.MaxViewers)
+	case c.MaxPending < 1 || c.MaxPending > c.MaxViewers:
+		return fmt.Errorf("%w: max pending viewers %d (want 1..max viewers %d)", ErrConfig, c.MaxPending, c.MaxViewers)
 	case c.BitrateKbps < 100 || c.BitrateKbps > 50000:
 		return fmt.Errorf("%w: WebRTC bitrate %d kbps (want 100..50000)", ErrConfig, c.BitrateKbps)
 	case c.FPS < 1 || c.FPS > 120:

@@ -3,6 +3,7 @@ package stream
 import (
 	"errors"
 	"net"
+	"strings"
 	"testing"
 )
 
@@ -18,7 +19,7 @@ func TestConfigValidate(t *testing.T) {
 		{"all interfaces", Config{Addr: ":8080"}, ErrPublic},
 		{"unspecified", Config{Addr: "0.0.0.0:8080"}, ErrPublic},
 		{"lan address", Config{Addr: "192.168.1.5:8080"}, ErrPublic},
-		{"public allowed", Config{Addr: "0.0.0.0:8080", AllowPublic: true}, nil},
+		{"public allowed", Config{Addr: "0.0.0.0:8080", AllowPublic: true, Token: "t"}, nil},
 		{"hostname", Config{Addr: "example.org:80"}, ErrPublic},
 		{"no port", Config{Addr: "127.0.0.1"}, ErrConfig},
 		{"bad port", Config{Addr: "127.0.0.1:http"}, ErrConfig},
@@ -34,6 +35,17 @@ func TestConfigValidate(t *testing.T) {
 				t.Fatalf("Validate() = %v, want %v", err, c.want)
 			}
 		})
+	}
+}
+
+// TestPublicNeedsToken: AllowPublic without a token is an error that says how to fix it, on any
+// address (AllowPublic also turns the Host check off, so even loopback would be exposed to DNS rebinding).
+func TestPublicNeedsToken(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:8080", "127.0.0.1:8080"} {
+		err := Config{Addr: addr, AllowPublic: true}.withDefaults().Validate()
+		if !errors.Is(err, ErrPublic) || !strings.Contains(err.Error(), "--token") || !strings.Contains(err.Error(), "--public") {
+			t.Errorf("%s public without token: %v, want ErrPublic naming --token and --public", addr, err)
+		}
 	}
 }
 

@@ -45,7 +45,7 @@ type Server struct {
 	viewers   map[string]*viewer
 	state     map[string]stateEvent // latest banner (emergency/clear) and stats event per source, replayed to newcomers
 	nEvents   uint64                // events published, orders the replay
-	answering int                   // offers being answered (slots reserved)
+	answering int                   // offers being answered (slots reserved, pending)
 	closed    bool
 
 	badFrames      sync.Once
@@ -131,7 +131,12 @@ func newAPI(loopbackOnly bool) (*webrtc.API, error) {
 }
 
 // URL returns the viewer page's address, http://addr/ (with ?token=… when a token is set).
+// It carries the secret: show it to the user who started the server, never write it to a log.
 func (s *Server) URL() string { return s.url }
+
+// RedactedURL is URL with the token's value replaced by REDACTED, for logs and other output
+// that someone other than the user may read.
+func (s *Server) RedactedURL() string { return redactToken(s.url) }
 
 // Collectors returns the Prometheus collectors (viewers, frames encoded/dropped, events), for
 // a pipeline that serves its own registry; /metrics on this server serves them too.
@@ -145,7 +150,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return ErrClosed
 	}
 	s.mu.Unlock()
-	s.log.Info("live viewer", "url", s.url)
+	s.log.Info("live viewer", "url", s.RedactedURL())
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	var err error
@@ -299,16 +304,39 @@ func (s *Server) viewerCount() int {
 	return len(s.viewers)
 }
 
+// Reasons reserveSlot refuses an offer.
+var (
+	errViewersFull = errors.New("all viewer slots are taken")
+	errPendingFull = errors.New("too many viewers are still connecting")
+)
+
 // reserveSlot takes a viewer slot for an offer being answered, so that concurrent offers
-// cannot exceed MaxViewers; releaseSlot gives it back once the viewer is registered or refused.
-func (s *Server) reserveSlot() bool {
+// cannot exceed MaxViewers, nor viewers not yet connected MaxPending; releaseSlot gives it back
+// once the viewer is registered or refused.
+func (s *Server) reserveSlot() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.viewers)+s.answering >= s.cfg.MaxViewers {
-		return false
+		return errViewersFull
+	}
+	pending := s.answering
+	for _, v := range s.viewers {
+		if !v.connected {
+			pending++
+		}
+	}
+	if pending >= s.cfg.MaxPending {
+		return errPendingFull
 	}
 	s.answering++
-	return true
+	return nil
+}
+
+// setConnected marks v connected: it no longer counts as pending.
+func (s *Server) setConnected(v *viewer) {
+	s.mu.Lock()
+	v.connected = true
+	s.mu.Unlock()
 }
 
 func (s *Server) releaseSlot() {

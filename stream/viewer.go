@@ -34,8 +34,9 @@ type viewer struct {
 	done   chan struct{}
 	once   sync.Once
 
-	connectTimer *time.Timer // set before the viewer is added; stopped on close
-	removed      bool        // guarded by Server.mu
+	connectTimer atomic.Pointer[time.Timer] // set while connect may race its own firing; stopped on close
+	removed      bool                       // guarded by Server.mu
+	connected    bool                       // guarded by Server.mu: no longer pending
 
 	waitKey       atomic.Bool // after a drop, skip until a keyframe so the picture never smears
 	droppedFrames atomic.Uint64
@@ -147,8 +148,8 @@ func (v *viewer) readRTCP() {
 func (v *viewer) close() {
 	v.once.Do(func() {
 		close(v.done)
-		if v.connectTimer != nil {
-			v.connectTimer.Stop()
+		if t := v.connectTimer.Load(); t != nil {
+			t.Stop()
 		}
 		if err := v.pc.Close(); err != nil {
 			v.log.Debug("close peer connection", "err", err)

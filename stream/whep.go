@@ -1,14 +1,12 @@
 package stream
 
 import (
-	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -24,7 +22,7 @@ var indexHTML []byte
 const (
 	maxSDPBytes    = 64 << 10 // an SDP offer is a few KiB; more is not an offer
 	gatherTimeout  = 5 * time.Second
-	connectTimeout = 15 * time.Second
+	connectTimeout = 5 * time.Second // answered but not connected: the slot is freed after this
 	whepPath       = "/whep"
 )
 
@@ -46,38 +44,8 @@ func (s *Server) routes() http.Handler {
 		g = s.cfg.Metrics
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
-	return s.guard(mux)
-}
-
-// guard checks the Host header (against DNS rebinding while on loopback) and the token.
-func (s *Server) guard(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.cfg.AllowPublic {
-			host, _, err := net.SplitHostPort(r.Host)
-			if err != nil {
-				host = r.Host
-			}
-			if !isLoopbackHost(host) {
-				s.reject(w, "host", http.StatusForbidden, "Host %q is not loopback; open %s", r.Host, s.url)
-				return
-			}
-		}
-		if s.cfg.Token != "" && !s.authorized(r) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="metaood"`)
-			s.reject(w, "token", http.StatusUnauthorized, "missing or wrong token: open the URL metaood printed (it carries ?token=) or send Authorization: Bearer")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// authorized accepts "Authorization: Bearer <token>" or ?token=<token> (the page's own URL).
-func (s *Server) authorized(r *http.Request) bool {
-	got := r.URL.Query().Get("token")
-	if a := r.Header.Get("Authorization"); strings.HasPrefix(a, "Bearer ") {
-		got = strings.TrimPrefix(a, "Bearer ")
-	}
-	return subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) == 1
+	return &guard{next: mux, token: s.cfg.Token, public: s.cfg.AllowPublic,
+		onReject: func(reason string) { s.m.rejected.WithLabelValues(reason).Inc() }}
 }
 
 // reject writes a one-line plain-text error and counts it.
@@ -125,12 +93,6 @@ func (s *Server) handleOffer(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, "read", http.StatusBadRequest, "reading the offer: %v", err)
 		return
 	}
-	if !s.reserveSlot() {
-		w.Header().Set("Retry-After", "5")
-		s.reject(w, "viewers", http.StatusServiceUnavailable, "all %d viewer slots are taken; close another viewer or raise the viewer limit", s.cfg.MaxViewers)
-		return
-	}
-	defer s.releaseSlot() // the viewer, if any, now counts in s.viewers
 	name := r.URL.Query().Get("source")
 	src, names := s.pickSource(name)
 	if src == nil {
@@ -142,6 +104,21 @@ func (s *Server) handleOffer(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, "source", http.StatusNotFound, "unknown source %q; available: %s", name, strings.Join(names, ", "))
 		return
 	}
+	if err := checkOffer(body); err != nil { // before a slot is taken
+		s.reject(w, "offer", http.StatusBadRequest, "%v", err)
+		return
+	}
+	switch err := s.reserveSlot(); {
+	case errors.Is(err, errViewersFull):
+		w.Header().Set("Retry-After", "5")
+		s.reject(w, "viewers", http.StatusServiceUnavailable, "all %d viewer slots are taken; close another viewer or raise the viewer limit", s.cfg.MaxViewers)
+		return
+	case err != nil:
+		w.Header().Set("Retry-After", "2")
+		s.reject(w, "pending", http.StatusServiceUnavailable, "%d viewers are still connecting; retry shortly", s.cfg.MaxPending)
+		return
+	}
+	defer s.releaseSlot() // the viewer, if any, now counts in s.viewers
 	answer, v, err := s.connect(r, src, string(body))
 	if err != nil {
 		s.reject(w, "offer", http.StatusBadRequest, "%v", err)
@@ -193,6 +170,7 @@ func (s *Server) connect(r *http.Request, src *source, offer string) (string, *v
 			// on a fresh keyframe.
 			v.waitKey.Store(true)
 			src.forceKey.Store(true)
+			s.setConnected(v)
 			v.log.Info("viewer connected")
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			go s.removeViewer(v) // never close a peer from inside its own callback
@@ -216,15 +194,17 @@ func (s *Server) connect(r *http.Request, src *source, offer string) (string, *v
 	case <-r.Context().Done():
 		return fail("%w", r.Context().Err())
 	}
-	// A player that takes the answer and never connects must not hold a viewer slot.
-	v.connectTimer = time.AfterFunc(s.connectTimeout, func() {
+	// A player that takes the answer and never connects must not hold a viewer slot. The
+	// timer may fire (and close v) before the store below: close reads it atomically.
+	timer := time.AfterFunc(s.connectTimeout, func() {
 		if pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
 			v.log.Warn("viewer never connected; dropping it", "after", s.connectTimeout)
 			s.removeViewer(v)
 		}
 	})
+	v.connectTimer.Store(timer)
 	if err := s.addViewer(v); err != nil {
-		v.connectTimer.Stop()
+		timer.Stop()
 		return fail("%w", err)
 	}
 	v.log.Info("viewer joined", "remote", r.RemoteAddr)

@@ -93,7 +93,7 @@ func TestTwoViewers(t *testing.T) {
 	opt := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, opt) }) // registered first, so it runs after every other cleanup
 	{
-		s := startServer(t, Config{MaxViewers: 2, BitrateKbps: 500})
+		s := startServer(t, Config{MaxViewers: 2, MaxPending: 2, BitrateKbps: 500})
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		f := feed(ctx, s, "cam0", 160, 96, 30)

@@ -210,7 +210,11 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 		fmt.Fprintf(info, "metaood run: %s → %s (provider %s); outputs in %s\n", strings.Join(c.Sources, ", "),
 			app.ModelName(c.Model), outs.Provider, outs.Dir)
 		if outs.Viewer != "" {
-			printViewer(info, outs.Viewer, outs.Dir, slices.Equal(c.Sources, []string{liveSynth}) && c.Frames == 0)
+			url := outs.Viewer // the token goes to a terminal, never to a file or pipe
+			if f, ok := info.(*os.File); ok && isatty(f) {
+				url = outs.ViewerWithToken
+			}
+			printViewer(info, url, outs.Dir, slices.Equal(c.Sources, []string{liveSynth}) && c.Frames == 0)
 		}
 	}}
 	if f, ok := info.(*os.File); ok && isatty(f) {

@@ -27,6 +27,7 @@ import (
 	"github.com/metaood/metaood/internal/sharedtest"
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/render"
+	"github.com/metaood/metaood/stream"
 )
 
 func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -454,7 +455,7 @@ func TestRunTwoSources(t *testing.T) {
 
 // TestRunInferAndViewerOptions: the inference and viewer settings reach infer and stream: a GPU
 // provider on this CPU-only ONNX Runtime is an error unless the fallback is allowed, and a
-// public viewer without a token is warned about.
+// public viewer without a token is refused.
 func TestRunInferAndViewerOptions(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -464,7 +465,7 @@ func TestRunInferAndViewerOptions(t *testing.T) {
 	}{
 		{"cuda without fallback", func(c *config.Run) { c.Provider = "cuda" }, infer.ErrProvider, ""},
 		{"cuda with fallback", func(c *config.Run) { c.Provider = "cuda"; c.AllowFallback = true; c.Threads = 1 }, nil, "falling back to the CPU"},
-		{"public without token", func(c *config.Run) { c.WebRTC = "127.0.0.1:0"; c.Public = true }, nil, "--public without --token"},
+		{"public without token", func(c *config.Run) { c.WebRTC = "127.0.0.1:0"; c.Public = true }, stream.ErrPublic, ""},
 		{"trt options on cpu", func(c *config.Run) { c.TRTFP16 = true }, nil, "--trt-fp16 apply to --provider tensorrt only"},
 	}
 	for _, k := range cases {

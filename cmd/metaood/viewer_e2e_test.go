@@ -132,14 +132,18 @@ type runResult struct {
 }
 
 // viewerURL waits for the viewer's URL in the run's info lines ("open  <url>"); it fails the
-// test if the run ends first or prints none within 30 s.
+// test if the run ends first or prints none within 30 s. Printed to a buffer, not a terminal,
+// the URL has its token redacted: the test puts viewerToken back.
 func viewerURL(t *testing.T, info *syncBuffer, done <-chan runResult) string {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for {
 		if _, after, ok := strings.Cut(info.String(), "open  "); ok {
 			if line, _, ok := strings.Cut(after, "\n"); ok {
-				return strings.TrimSpace(line)
+				if strings.Contains(line, viewerToken) || !strings.Contains(line, "token=REDACTED") {
+					t.Errorf("viewer URL printed to a non-terminal: %q, want the token redacted", line)
+				}
+				return strings.Replace(strings.TrimSpace(line), "token=REDACTED", "token="+viewerToken, 1)
 			}
 		}
 		select {

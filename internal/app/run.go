@@ -30,7 +30,8 @@ type Outputs struct {
 	Dir, Events, CSV string
 	Videos           []string
 	Evidence         int      // annotated frames saved as PNG in Dir/frames
-	Viewer           string   // the live viewer's URL ("" = none)
+	Viewer           string   // the live viewer's URL with its token redacted ("" = none): for logs and files
+	ViewerWithToken  string   // the same with the token: for the user's terminal only
 	Metrics          string   // the --metrics server's address ("" = none)
 	Provider         string   // the execution provider inference runs on
 	Early            []string // "source: why" for sources that ended early (truncated files)
@@ -145,14 +146,11 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 			closeAll()
 			return pipeline.Summary{}, outs, err
 		}
-		if c.Public && c.Token == "" {
-			log.Warn("--public without --token: anyone who can reach this address can watch the stream and read /metrics; set --token", "webrtc", c.WebRTC)
-		}
 		for _, col := range srv.Collectors() {
 			metrics.Registry.MustRegister(col)
 		}
 		ropts.PublishFrame, ropts.PublishEvent = srv.PublishFrame, srv.PublishEvent
-		outs.Viewer = srv.URL()
+		outs.Viewer, outs.ViewerWithToken = srv.RedactedURL(), srv.URL()
 	}
 	rs := render.NewSink(ropts)
 	sinks = append(sinks, rs)
@@ -169,7 +167,7 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 			return pipeline.Summary{}, outs, fmt.Errorf("--metrics %s: %v (pick a free host:port)", c.Metrics, err)
 		}
 		mux := http.NewServeMux()
-		mux.Handle("/metrics", metrics.Handler())
+		mux.Handle("/metrics", stream.Guard(metrics.Handler(), c.Token, c.Public)) // as the viewer's /metrics
 		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		done := make(chan struct{})
 		served = append(served, done)
