@@ -22,6 +22,7 @@ import (
 	"github.com/metaood/metaood/event"
 	"github.com/metaood/metaood/frame"
 	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/internal/sdnotify"
 	"github.com/metaood/metaood/metaclf"
 	"github.com/metaood/metaood/onnx"
 	"github.com/metaood/metaood/onnx/pb"
@@ -80,6 +81,7 @@ func runFlags(c *config.Run, fs *pflag.FlagSet) (cfgFile *string, noVideo, repla
 	fs.IntVar(&c.EmergK, "emergency-k", c.EmergK, "emergency when present in k of the last n frames")
 	fs.IntVar(&c.EmergN, "emergency-n", c.EmergN, "window n of the emergency rule")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug | info | warn | error")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log lines on stderr: text (key=value) | json (one object a line)")
 	return cfgFile, noVideo, replay
 }
 
@@ -182,7 +184,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(c.LogLevel, os.Stderr)
+	log := newLoggerAs(c.LogLevel, c.LogFormat, os.Stderr)
 	sum, outs, err := runPipeline(ctx, c, log, os.Stdout, os.Stderr)
 	if err != nil && outs.dir != "" {
 		os.Remove(outs.dir) // only if still empty: a run that failed at set-up leaves no folder behind
@@ -362,6 +364,7 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 		}()
 	}
 
+	sdnotify.Ready(log) // systemd (Type=notify): set up and serving; a no-op outside systemd
 	sum, err := pipeline.Run(ctx, pipeline.Config{
 		Sources: psrcs, Segmenter: seg, Analyzer: newAnalyzer(c.Threshold, !c.Probs, roi), Classifier: clf, Tracker: tr,
 		Sinks: sinks, Batch: c.Batch, Workers: c.Workers, WorkerNice: c.WorkerNice, MaxFrames: c.Frames, Provider: eng.Provider(),
@@ -904,12 +907,6 @@ func (r *roiMasks) mask(w, h int) []bool {
 	}
 	r.masks[[2]int{w, h}] = m
 	return m
-}
-
-func newLogger(level string, w io.Writer) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(level)) // validated by config
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
 func isatty(f *os.File) bool {
