@@ -7,26 +7,29 @@ export OPENCV_LOG_LEVEL ?= ERROR
 # Go 1.26's SIMD experiment turns on postproc's AVX2 kernels (2-3x faster entropy and metrics; still pure Go).
 # A plain `go build` works too and uses the scalar kernels; `make test` checks both give the same answers.
 export GOEXPERIMENT ?= simd
-PURE_PKGS := ./frame/... ./synth/... ./onnx/... ./segmodel/... ./postproc/... ./metaclf/... ./calib/... ./event/... ./internal/npy/... ./finetune/... ./oodeval/...
+PURE_PKGS := ./frame/... ./synth/... ./onnx/... ./segmodel/... ./postproc/... ./metaclf/... ./calib/... ./event/... ./internal/npy/... ./finetune/... ./oodeval/... ./internal/sdnotify/...
 TEST_FLAGS ?= -race -shuffle=on -timeout=25m -count=1
 
-.PHONY: help setup build run test bench clean
+.PHONY: help setup setup-run build run test bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: ## install system packages and the ONNX Runtime library (idempotent)
-	@scripts/setup.sh
+setup: ## install everything to build, run and test: system packages, ONNX Runtime (idempotent)
+	@scripts/setup.sh test
+
+setup-run: ## install only what building and running need: OpenCV, libvpx, g++, ONNX Runtime
+	@scripts/setup.sh run
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-build: setup ## build bin/metaood
+build: setup-run ## build bin/metaood
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/metaood
 
 run: build ## the main job on the built-in default: synthetic drive, tiny model, default meta classifier, live viewer
 	$(BIN) run --webrtc
 
-test: setup ## every test (real-data tests skip without ../shared; under CI they must run)
+test: setup ## every test (tests on real data skip when the shared data set is absent; under CI they must run)
 	CGO_ENABLED=0 $(GO) vet $(PURE_PKGS)   # the maths stays pure Go: this fails if cgo creeps in
 	$(GO) vet ./...
 	$(GO) test $(TEST_FLAGS) ./...

@@ -6,7 +6,7 @@ import (
 )
 
 // LARSOrder standardizes d over all rows and runs LARS with target iou0, returning the path.
-// This is the natural reading of the paper's ranking (SPEC §4.2: variant "lar", ranking on all data).
+// This is the natural reading of the paper's ranking (docs/METHOD.md §5: variant "lar", ranking on all data).
 func LARSOrder(d *Dataset) (*LARSResult, error) {
 	z := FitScaler(d.X, d.P(), nil).Apply(d.X)
 	return LARS(z, d.P(), d.Y)

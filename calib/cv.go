@@ -21,13 +21,13 @@ const (
 
 // Standardization modes.
 const (
-	StdGlobal = "global" // z-score over all rows once, before splitting (the paper, SPEC §3.2)
+	StdGlobal = "global" // z-score over all rows once, before splitting (the paper, docs/METHOD.md §5)
 	StdFold   = "fold"   // z-score fitted on each fold's training rows only (honest)
 )
 
 // CVSpec says how rows are split into folds.
 type CVSpec struct {
-	LOO bool // leave one component out (the paper, SPEC §3.5)
+	LOO bool // leave one component out (the paper, docs/METHOD.md §5)
 	K   int  // with !LOO: K folds of whole images; 0 = leave one image out
 }
 

@@ -14,7 +14,7 @@ import (
 	"strconv"
 )
 
-// Dataset is a components dataset: one row per predicted component (SPEC §3.1).
+// Dataset is a components dataset: one row per predicted component (docs/METHOD.md §4).
 type Dataset struct {
 	Names []string  // feature names, in file order (the 37+2C metrics)
 	Image []string  // image id per row; nil when the file has no image column
@@ -99,7 +99,7 @@ func ReadCSVFile(path string) (*Dataset, error) {
 	return d, nil
 }
 
-// ReadCSV reads the components CSV of DESIGN.md: an optional first column "image", the metric columns,
+// ReadCSV reads the components CSV of docs/CONTRACTS.md §2: an optional first column "image", the metric columns,
 // then "iou" (optional) and "iou0" (required, 0 or 1). Every number must be finite.
 func ReadCSV(r io.Reader) (*Dataset, error) {
 	cr := csv.NewReader(r)

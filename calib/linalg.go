@@ -7,6 +7,11 @@ import (
 
 // cholesky factors the symmetric positive definite q×q matrix a (row-major) in place into its lower
 // triangle L with a = L·Lᵀ.
+//
+// Kept instead of gonum's mat.Cholesky because it is faster at the sizes calib factors (LR Hessians
+// of 76×76 for 75 metrics, LARS Gram matrices up to 75×75) and allocates nothing. Factor and solve,
+// one core, median of 8 (BenchmarkCholesky): q=8 0.39 µs vs 6.5 µs; q=40 18.7 µs vs 54.4 µs; q=76
+// 103 µs vs 187 µs. TestCholeskyMatchesGonum checks both give the same solution.
 func cholesky(a []float64, q int) error {
 	for j := range q {
 		s := a[j*q+j]

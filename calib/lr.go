@@ -7,7 +7,7 @@ import (
 
 // LROptions are the logistic regression settings. The objective is liblinear's (sklearn
 // solver="liblinear"): ½‖w‖² + C·Σ log-loss, where w includes the intercept (a constant feature of
-// value 1, intercept_scaling = 1), so the intercept is penalised like a weight (SPEC §3.4).
+// value 1, intercept_scaling = 1), so the intercept is penalised like a weight (docs/METHOD.md §5).
 type LROptions struct {
 	C       float64 // inverse regularisation strength; sklearn's default 1
 	Tol     float64 // stop when ‖∇f‖ ≤ Tol·‖∇f(0)‖; default 1e-8 (liblinear stops near 2e-5 on typical data; we want the optimum)

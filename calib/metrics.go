@@ -73,7 +73,7 @@ func PR(y, p []float64) (recall, precision []float64) {
 	return recall, precision
 }
 
-// AveragePrecision is sklearn.metrics.average_precision_score: Σ (R_k − R_{k−1})·P_k, the AUPRC of SPEC §3.6.
+// AveragePrecision is sklearn.metrics.average_precision_score: Σ (R_k − R_{k−1})·P_k, the AUPRC of docs/METHOD.md §5.
 func AveragePrecision(y, p []float64) float64 {
 	r, pr := PR(y, p)
 	ap, prev := 0.0, 0.0
@@ -94,7 +94,7 @@ type Counts struct {
 	FPRemoved  int `json:"n_fp_removed"`
 	TPRemoved  int `json:"n_tp_removed"`
 	// RefFPAfter is the reference code's "fp_after" = #removed − #removed FPs, which is the number of
-	// removed TPs, not of remaining FPs (SPEC §3.8); kept to compare with published figures.
+	// removed TPs, not of remaining FPs (docs/METHOD.md §5); kept to compare with published figures.
 	RefFPAfter int `json:"reference_fp_after_defect"`
 }
 

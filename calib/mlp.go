@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
-// MLPOptions are the paper's network and training settings (SPEC §3.7); zero values take those defaults.
+// MLPOptions are the paper's network and training settings (docs/METHOD.md §5); zero values take those defaults.
 type MLPOptions struct {
 	Hidden      []int   // hidden widths; default three layers as wide as the input (75→75→75→75→1)
 	Epochs      int     // default 50
@@ -237,7 +237,7 @@ func (o *Adam) Step(params, grad []float64) {
 }
 
 // FitMLP trains the network on the standardized rows of z (n×p) listed in rows (all when nil), labels y
-// (1 = FP), with BCE loss and Adam (SPEC §3.7). It runs on one goroutine: parallelism is across folds.
+// (1 = FP), with BCE loss and Adam (docs/METHOD.md §5). It runs on one goroutine: parallelism is across folds.
 func FitMLP(z []float64, p int, y []float64, rows []int, opt MLPOptions) (*MLP, error) {
 	opt = opt.withDefaults(p)
 	if rows == nil {

@@ -206,8 +206,8 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %.4f | %.4f | %.4f | %d → %d | %d → %d | %d | %d/%d | %.1f |\n", c.Model, c.CV, c.Standardize,
 			c.AUROC, c.AUPRC, c.Accuracy, c.FPBefore, c.FPAfter, c.TPBefore, c.TPAfter, c.TPRemoved, c.FoldsDone, c.Folds, c.Seconds)
 	}
-	b.WriteString("\n`loo` with global z-scoring is the paper's protocol (SPEC §3.2, §3.5); `images…` with per-fold z-scoring keeps every image's components out of its own training folds.\n")
-	b.WriteString("FP after = false positives kept (the reference's `fp_after` counts removed true positives instead, SPEC §3.8).\n\n![ROC](roc.png) ![PR](pr.png)\n")
+	b.WriteString("\n`loo` with global z-scoring is the paper's protocol (docs/METHOD.md §5); `images…` with per-fold z-scoring keeps every image's components out of its own training folds.\n")
+	b.WriteString("FP after = false positives kept (the reference's `fp_after` counts removed true positives instead, docs/METHOD.md §5).\n\n![ROC](roc.png) ![PR](pr.png)\n")
 	if r.LARS != nil {
 		n := min(15, len(r.LARS.Order))
 		fmt.Fprintf(&b, "\n## LARS entry order\n\nFirst %d of %d: %s.\n", n, len(r.LARS.Order), strings.Join(r.LARS.Order[:n], ", "))

@@ -2,7 +2,7 @@ package calib
 
 import "math"
 
-// StdEps is added to the population std, as the reference does: (x − μ)/(σ + 1e−10) (SPEC §3.2).
+// StdEps is added to the population std, as the reference does: (x − μ)/(σ + 1e−10) (docs/METHOD.md §5).
 const StdEps = 1e-10
 
 // ConstantStd is the std below which a feature counts as constant in the training rows. Such a

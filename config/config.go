@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/metaood/metaood/event"
 	"github.com/metaood/metaood/frame"
@@ -61,8 +61,9 @@ type Run struct {
 	EmergArea     int     `yaml:"emergency_area"`
 	EmergK        int     `yaml:"emergency_k"`
 	EmergN        int     `yaml:"emergency_n"`
-	Evidence      int     `yaml:"evidence"`  // --evidence N: save every Nth annotated frame as PNG; 0 = none
-	LogLevel      string  `yaml:"log_level"` // --log-level
+	Evidence      int     `yaml:"evidence"`   // --evidence N: save every Nth annotated frame as PNG; 0 = none
+	LogLevel      string  `yaml:"log_level"`  // --log-level
+	LogFormat     string  `yaml:"log_format"` // --log-format: text (key=value lines) or json (one object a line)
 }
 
 // Default returns the built-in defaults: the synthetic drive through the tiny model.
@@ -71,7 +72,7 @@ func Default() Run {
 	return Run{
 		Sources: []string{"synth:frames=300,size=1024x512"}, Preset: "rgb01", Threshold: 0.7, Batch: 1, Provider: "cpu",
 		Video: "annotated.mp4", Events: "events.jsonl", CSV: "summary.csv", Stdout: true,
-		Corridor: t.Corridor.String(), EmergArea: t.MinArea, EmergK: t.K, EmergN: t.N, LogLevel: "info",
+		Corridor: t.Corridor.String(), EmergArea: t.MinArea, EmergK: t.K, EmergN: t.N, LogLevel: "info", LogFormat: "text",
 		Bitrate: 2500, MaxViewers: 4, WorkerNice: 10,
 	}
 }
@@ -105,6 +106,9 @@ var (
 	providers = []string{"cpu", "cuda", "tensorrt"}
 	levels    = []string{"debug", "info", "warn", "error"}
 )
+
+// LogFormats are the values of log_format (--log-format).
+var LogFormats = []string{"text", "json"}
 
 // Validate checks every value; messages quote the key (and its flag).
 func (c Run) Validate() error {
@@ -146,6 +150,8 @@ func (c Run) Validate() error {
 		return bad("evidence", "%d is negative", c.Evidence)
 	case !oneOf(c.LogLevel, levels):
 		return bad("log_level", "%q; want one of %s", c.LogLevel, strings.Join(levels, ", "))
+	case !oneOf(c.LogFormat, LogFormats):
+		return bad("log_format", "%q; want one of %s", c.LogFormat, strings.Join(LogFormats, ", "))
 	case c.Webhook != "" && !strings.HasPrefix(c.Webhook, "http://") && !strings.HasPrefix(c.Webhook, "https://"):
 		return bad("webhook", "%q is not an http:// or https:// URL", c.Webhook)
 	case c.Public && c.Token == "":

@@ -42,6 +42,7 @@ func TestConfErrors(t *testing.T) {
 		{"worker_nice: 20", "worker_nice (--worker-nice)"},
 		{"webhook: ftp://x", "webhook (--webhook)"},
 		{"log_level: loud", "log_level (--log-level)"},
+		{"log_format: xml", "log_format (--log-format)"},
 		{"events: ''", "events (--events)"},
 		{"frames: -1", "frames (--frames)"},
 		{"device: -1", "device (--device)"},

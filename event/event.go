@@ -1,4 +1,4 @@
-// Package event holds the events metaood emits as JSON lines (DESIGN.md "Events") and the emergency
+// Package event holds the events metaood emits as JSON lines (docs/CONTRACTS.md §4) and the emergency
 // tracker that decides when a kept anomaly in the drive corridor becomes an emergency. It is pure Go.
 package event
 

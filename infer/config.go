@@ -96,7 +96,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Device < 0 {
 		return cfg, fmt.Errorf("%w: device %d is negative", ErrConfig, cfg.Device)
 	}
-	// More intra-op threads than cores fights the Go runtime (FINDINGS.md).
+	// More intra-op threads than cores fights the Go runtime (measured: it doubled wall time).
 	if n := runtime.NumCPU(); cfg.Threads <= 0 || cfg.Threads > n {
 		cfg.Threads = n
 	}

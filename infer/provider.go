@@ -8,7 +8,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 )
 
-// sessionOptions builds ONNX Runtime options for provider p. Threads follow FINDINGS.md:
+// sessionOptions builds ONNX Runtime options for provider p. Threads, as measured on 2 cores:
 // intra-op ≤ cores, inter-op 1, no spinning (spinning fought the Go runtime).
 func sessionOptions(cfg Config, p string) (*ort.SessionOptions, error) {
 	opts, err := ort.NewSessionOptions()

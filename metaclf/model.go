@@ -1,6 +1,6 @@
 // Package metaclf is the meta classifier of metaood: a small logistic regression or MLP that maps the
-// per-component metrics (SPEC §2) to P(false positive), read from a versioned JSON file (DESIGN.md
-// "Meta classifier file"). Pure Go; inference is batched and allocation-free in steady state.
+// per-component metrics (docs/METHOD.md §3) to P(false positive), read from a versioned JSON file
+// (docs/CONTRACTS.md §3). Pure Go; inference is batched and allocation-free in steady state.
 //
 // What it was trained for. The metrics of a component depend on the segmentation model that made the
 // class map and on the map's resolution (areas, boundary lengths, positions), so a classifier only fits
@@ -41,7 +41,7 @@ const (
 	KindMLP = "mlp"
 )
 
-// DefaultThreshold removes a component when P(FP) > 0.5, as the reference's argmax does (SPEC §3.8).
+// DefaultThreshold removes a component when P(FP) > 0.5, as the reference's argmax does (docs/METHOD.md §5).
 const DefaultThreshold = 0.5
 
 // Layer is one affine layer: W is out×in (PyTorch's nn.Linear layout), B has length out.

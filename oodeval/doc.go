@@ -3,9 +3,9 @@
 //
 //   - pixel level (PixelScores): exact AUROC, AP (sklearn's average_precision_score) and FPR at 95 %
 //     TPR (SMIYC: the first threshold from the top where TPR ≥ 0.95), every distinct score a
-//     threshold; also the reference's quantized 100-bin measures (SPEC §4.1) for comparison;
+//     threshold; also the reference's quantized 100-bin measures (docs/METHOD.md §8) for comparison;
 //   - component level (SegmentAccumulator): SMIYC's sIoU per ground-truth instance, PPV per
-//     predicted component and F1 at τ = 0.25…0.75 (SPEC §6), for the entropy mask and for the
+//     predicted component and F1 at τ = 0.25…0.75 (docs/METHOD.md §8), for the entropy mask and for the
 //     components the meta classifier keeps;
 //   - instances touched by the mask and by kept components, and false components per frame
 //     (Evaluator, FrameStats);

@@ -9,7 +9,7 @@ import (
 // PixelScores collects the anomaly scores of labelled pixels (label 1 positive, 0 negative; others,
 // e.g. 255 void, ignored) for exact pixel-level metrics: every distinct score is one threshold, as
 // sklearn's roc_curve and average_precision_score treat them, not 100 bins. It keeps 4 bytes per
-// scored pixel (20 M pixels: 80 MB). It also fills the reference's 100-bin histograms (SPEC §4.1).
+// scored pixel (20 M pixels: 80 MB). It also fills the reference's 100-bin histograms (docs/METHOD.md §8).
 // The zero value is ready to use; it is not safe for concurrent use.
 type PixelScores struct {
 	pos, neg []uint32 // order-preserving keys of the scores (see key)

@@ -2,7 +2,7 @@ package oodeval
 
 import "math"
 
-// RefBins is the number of equal bins on [0, 1] of the reference's pixel evaluation (SPEC §4.1).
+// RefBins is the number of equal bins on [0, 1] of the reference's pixel evaluation (docs/METHOD.md §8).
 const RefBins = 100
 
 // refEdge is bin edge k of numpy.linspace(0, 1, 101).

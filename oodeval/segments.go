@@ -1,6 +1,6 @@
 package oodeval
 
-// SizeFilter holds the size thresholds of SMIYC's default_instancer (SPEC §6): predicted
+// SizeFilter holds the size thresholds of SMIYC's default_instancer (docs/METHOD.md §8): predicted
 // components smaller than SegSize pixels are deleted and ground-truth instances smaller than
 // InstSize pixels become void. 0 keeps everything. SMIYC uses SegSize 500 / InstSize 100
 // (AnomalyTrack) and 50 / 10 (ObstacleTrack) at the datasets' full resolution; at a 1024×512 map

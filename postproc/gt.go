@@ -83,7 +83,7 @@ func (r *Result) labelAux(and, eq uint8) {
 	}
 }
 
-// gtLabels computes iou and iou0 of every predicted component (SPEC §1.7): I = |K ∩ G|;
+// gtLabels computes iou and iou0 of every predicted component (docs/METHOD.md §4): I = |K ∩ G|;
 // U = |K| + |A(K)| with A(K) the components of "GT anomaly, not predicted" 8-adjacent to K.
 // GT pixels covered by other predicted components are not in the union.
 func (r *Result) gtLabels() {
@@ -95,7 +95,7 @@ func (r *Result) gtLabels() {
 	r.grp.group(&r.lab)
 	for k := 1; k <= n; k++ {
 		inter := r.acc[(k-1)*stride+aGT]
-		if inter == 0 { // the reference skips the search then (SPEC §1.7)
+		if inter == 0 { // the reference skips the search then (docs/METHOD.md §4)
 			r.IoU[k-1], r.IoU0[k-1] = 0, 1
 			continue
 		}
@@ -106,7 +106,7 @@ func (r *Result) gtLabels() {
 }
 
 // gtComponents finds the 8-connected components of the GT anomaly pixels and their overlap and
-// adjusted IoU with the predicted mask (SPEC §1.8): a component with no predicted pixel is a miss.
+// adjusted IoU with the predicted mask (docs/METHOD.md §4): a component with no predicted pixel is a miss.
 func (r *Result) gtComponents() {
 	// Components of G itself: a labeller of its own, so that aux can hold "predicted, not GT".
 	r.gtl.label(r.pm, r.W, r.H, bitGT, bitGT)

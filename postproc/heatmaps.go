@@ -5,7 +5,7 @@ import (
 	"math"
 )
 
-// HeatMaps writes the three pixel-wise dispersion maps of SPEC §2.1 for every pixel: E (entropy as
+// HeatMaps writes the three pixel-wise dispersion maps of docs/METHOD.md §3 for every pixel: E (entropy as
 // the reference's metrics compute it: Σ p ln(p+ε) / ln(1/C), no renormalization), D = 1 − p(1) + p(2)
 // and V = 1 − p(1). Any of e, d, v may be nil; the others must have H×W elements. Process does not
 // need these maps (it evaluates them on component pixels only); they are for inspection and plots.

@@ -195,7 +195,7 @@ func kExpTo(dst, s, mx, plane []float32) {
 	}
 }
 
-// kPlogpEps adds p·ln(p + ε) to acc: the reference's E heat map numerator (SPEC §2.1).
+// kPlogpEps adds p·ln(p + ε) to acc: the reference's E heat map numerator (docs/METHOD.md §3).
 func kPlogpEps(acc, plane []float32) {
 	acc = acc[:len(plane)]
 	for i, p := range plane {

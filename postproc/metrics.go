@@ -17,7 +17,7 @@ const (
 	accFixed                 = 17
 )
 
-// eps32 is float32 machine epsilon, the ε of the E heat map (SPEC §2.1).
+// eps32 is float32 machine epsilon, the ε of the E heat map (docs/METHOD.md §3).
 const eps32 = 1.1920929e-07
 
 // Offsets of the 8 neighbours in the padded map are ±1, ±pw, ±pw±1; in the image ±1, ±w, ±w±1.
@@ -107,7 +107,7 @@ func (r *Result) componentMetrics(in *Input) {
 				q := (y+1)*pw + x + 1
 				boundary := false
 				for t, o := range nbP {
-					// Out-of-image neighbours (bitOut) are not looked at (SPEC §1.6); an ignored
+					// Out-of-image neighbours (bitOut) are not looked at (docs/METHOD.md §2); an ignored
 					// or unpredicted in-image neighbour makes z boundary and counts its class.
 					if pm[q+o]&(bitSeg|bitOut) == 0 {
 						boundary = true
@@ -152,7 +152,7 @@ func (r *Result) componentMetrics(in *Input) {
 		comp.Area, comp.Interior, comp.Boundary = int(s), int(nin), int(nbd)
 		comp.Centroid = [2]float64{a[aCol] / s, a[aRow] / s}
 		// S_bd = 0 only when one component fills the whole image; the reference divides by zero
-		// there (SPEC §2.5). We follow the S_in = 0 convention instead: the ratio is 0.
+		// there (docs/METHOD.md §3). We follow the S_in = 0 convention instead: the ratio is 0.
 		srel, srelIn := div0(s, nbd), div0(nin, nbd)
 		family(row, col, natD, a[aDin:aDin+4], nin, nbd, srel, srelIn)
 		family(row, col, natE, a[aEin:aEin+4], nin, nbd, srel, srelIn)
@@ -202,7 +202,7 @@ func family(row []float64, col []int, at int, sums []float64, nin, nbd, srel, sr
 	row[col[at+9]] = vIn * srelIn
 }
 
-// div0 is a/b, or 0 when b is 0 (the reference's rule for empty interiors, SPEC §2.5).
+// div0 is a/b, or 0 when b is 0 (the reference's rule for empty interiors, docs/METHOD.md §3).
 func div0(a, b float64) float64 {
 	if b == 0 {
 		return 0

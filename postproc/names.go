@@ -41,7 +41,7 @@ func naturalNames(classes int) []string {
 }
 
 // layout maps natural positions to columns: the reference sorts the metric names with Python's
-// sorted(), byte-wise (upper case first, "cprob10" before "cprob2"), SPEC §2.3.
+// sorted(), byte-wise (upper case first, "cprob10" before "cprob2"), docs/METHOD.md §3.
 type layout struct {
 	names []string // sorted: the column order
 	col   []int    // col[natural position] = column
@@ -68,7 +68,7 @@ func layoutFor(classes int) *layout {
 	return v.(*layout)
 }
 
-// MetricNames returns the 37+2C metric names in SPEC §2.3 column order (a fresh slice).
+// MetricNames returns the 37+2C metric names in docs/METHOD.md §3 column order (a fresh slice).
 func MetricNames(classes int) []string {
 	return append([]string(nil), layoutFor(classes).names...)
 }

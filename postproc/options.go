@@ -5,7 +5,7 @@ import (
 	"math"
 )
 
-// Defaults of Options (SPEC §1.2, conformance README).
+// Defaults of Options (docs/METHOD.md §2, conformance README).
 const (
 	DefaultThreshold   = 0.7
 	DefaultOODLabel    = 254
@@ -18,7 +18,7 @@ const ProbSumTolerance = 1e-3
 
 // Options configures a Processor. Zero fields mean the defaults, each on its own: Threshold 0.7,
 // OODLabel 254, IgnoreLabel 255. (Filling them one by one keeps {OODLabel: 2} — LostAndFound — from
-// ignoring label 0, its "non-hazard" objects, which SPEC §1.4 counts as not ignored.)
+// ignoring label 0, its "non-hazard" objects, which docs/METHOD.md §4 counts as not ignored.)
 type Options struct {
 	Threshold   float32 // anomaly if normalized entropy ≥ Threshold; default 0.7
 	OODLabel    uint8   // ground-truth anomaly label, default 254

@@ -1,6 +1,6 @@
 // Package postproc turns a class map (probabilities or logits, C×H×W) into the anomaly components
 // of Meta-OoD and their 37+2C hand-crafted metrics, exactly as the reference code computes them
-// (../shared/docs/SPEC.md §1–§2): normalized-entropy map, mask E ≥ t minus ignore, 8-connected
+// (docs/METHOD.md §1–3): normalized-entropy map, mask E ≥ t minus ignore, 8-connected
 // components with interior/boundary, the E/D/V dispersion statistics, sizes, centre, mean class
 // probabilities and neighbourhood class shares, and with ground truth the adjusted-IoU labels.
 //
@@ -24,7 +24,7 @@ type Component struct {
 	Centroid                 [2]float64      // x (column), y (row), in map pixels
 }
 
-// GTComponent is one 8-connected component of the ground-truth anomaly pixels (SPEC §1.8), for
+// GTComponent is one 8-connected component of the ground-truth anomaly pixels (docs/METHOD.md §4), for
 // counting false negatives: IoU0 = 1 when no predicted anomaly pixel lies on it.
 type GTComponent struct {
 	ID       int // 1-based, row-major order of the first pixel
@@ -32,7 +32,7 @@ type GTComponent struct {
 	BBox     image.Rectangle
 	Centroid [2]float64 // x (column), y (row)
 	Overlap  int        // pixels of the component that are predicted anomalies
-	IoU      float64    // adjusted IoU with the predicted mask (SPEC §1.7 with the roles swapped)
+	IoU      float64    // adjusted IoU with the predicted mask (docs/METHOD.md §4 with the roles swapped)
 	IoU0     uint8      // 1 = missed (false negative)
 }
 
@@ -43,7 +43,7 @@ type Result struct {
 	Argmax       []uint8   // H×W predicted class
 	Labels       []int32   // H×W: +k interior, −k boundary of component k, 0 elsewhere
 	Components   []Component
-	Metrics      []float64 // len(Components) × NumMetrics(C), row-major, SPEC §2.3 order
+	Metrics      []float64 // len(Components) × NumMetrics(C), row-major, docs/METHOD.md §3 order
 	IoU          []float64 // per component, only with GT
 	IoU0         []uint8   // per component, only with GT: 1 = false positive
 	GTComponents []GTComponent
@@ -155,7 +155,7 @@ func grow[T any](s []T, n int) []T {
 }
 
 // buildMap writes the padded pixel map: bitSeg where entropy ≥ threshold and the pixel is not
-// ignored (ROI mask, or GT ignore label: removed before components form, SPEC §1.3), bitGT where
+// ignored (ROI mask, or GT ignore label: removed before components form, docs/METHOD.md §2), bitGT where
 // GT is the OOD label, bitOut on the one-pixel frame.
 func (r *Result) buildMap(in *Input, o Options) {
 	w, h, pw := r.W, r.H, r.W+2

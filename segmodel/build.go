@@ -6,7 +6,7 @@ import (
 	"github.com/metaood/metaood/onnx"
 )
 
-// Names of the model's input and output, fixed by DESIGN.md.
+// Names of the model's input and output, fixed by docs/CONTRACTS.md §1.
 const (
 	InputName  = "image"
 	OutputName = "logits"

@@ -20,7 +20,7 @@ type EvalReport struct {
 	KnownAbove, AnomalyAbove int
 }
 
-// EntropyThreshold is the default anomaly threshold on normalised entropy (SPEC §1.2), used for
+// EntropyThreshold is the default anomaly threshold on normalised entropy (docs/METHOD.md §2), used for
 // the pixel-level counts in EvalReport.
 const EntropyThreshold = 0.7
 

@@ -23,7 +23,7 @@ type SynthConfig struct {
 	// Training leaves them out: the model learns anomalies from proxies only.
 	DriveAnomalies bool
 	Proxies        int     // proxy-anomaly images (pasted objects labelled LabelUniform)
-	ProxyShare     float64 // pasted share of each proxy image (≤ 0.2: "informative", SPEC §4.5)
+	ProxyShare     float64 // pasted share of each proxy image (≤ 0.2: "informative", docs/METHOD.md §6)
 }
 
 // synthSet is the Dataset for a SynthConfig.

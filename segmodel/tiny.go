@@ -1,6 +1,6 @@
 // Package segmodel is the project's own tiny segmentation model: fixed local-context features
 // followed by a per-pixel MLP (1×1 convolutions), trained in Go on synthetic drives with
-// entropy maximisation on proxy anomalies (SPEC §4.5), written as ONNX with package onnx.
+// entropy maximisation on proxy anomalies (docs/METHOD.md §6), written as ONNX with package onnx.
 // Tiny returns the embedded default model; Train and Evaluate rebuild and measure it.
 // Regenerate tiny.onnx (deterministic for a given synth version, ~10–30 s on 2 cores) with
 //

@@ -80,7 +80,7 @@ type TrainStats struct {
 }
 
 // Train fits a Net to ds: a per-pixel MLP on the fixed features, trained with Adam on the
-// entropy-maximisation loss (SPEC §4.5): (1−α)·CE(y,p) on known pixels, α·CE(uniform,p) on
+// entropy-maximisation loss (docs/METHOD.md §6): (1−α)·CE(y,p) on known pixels, α·CE(uniform,p) on
 // LabelUniform pixels. Inputs are standardised while training and the scaling is folded into the
 // first layer at the end, so the returned Net takes raw features. Deterministic for a given
 // cfg.Seed and dataset, whatever the number of workers.

@@ -169,7 +169,7 @@ Flags:`)
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return fmt.Errorf("--out %s: %w", f.out, err)
 	}
-	r := &oodeval.Report{Version: version, Created: time.Now().UTC().Format(time.RFC3339), Model: minfo, Classifier: clfInfo,
+	r := &oodeval.Report{Version: versionString(), Created: time.Now().UTC().Format(time.RFC3339), Model: minfo, Classifier: clfInfo,
 		Threshold: f.threshold, Filter: f.filter}
 	if lm != nil {
 		r.OODLabels, r.Ignore = ints(lm.OOD), ints(lm.Ignore)

@@ -15,7 +15,7 @@ import (
 	"github.com/metaood/metaood/postproc"
 )
 
-// cmdFeatures writes the per-component metrics (37+2C columns, SPEC §2.3 order) of one class map
+// cmdFeatures writes the per-component metrics (37+2C columns, docs/METHOD.md §3 order) of one class map
 // as CSV, with the iou/iou0 labels when a ground-truth image is given.
 //
 //	metaood features --probs P.npy --gt G.png [--threshold 0.7] [--ood-label 254] [--ignore-label 255] --out F.csv

@@ -101,13 +101,6 @@ func printHelp() {
 	fmt.Println("  help      this list\n\n'metaood <command> --help' shows a command's flags.")
 }
 
-var version = "dev" // set with -ldflags "-X main.version=…"
-
-func cmdVersion(ctx context.Context, args []string) error {
-	fmt.Println("metaood", version)
-	return nil
-}
-
 // parseFlags parses a subcommand's flags: help reports true (usage printed, exit 0); mistakes and
 // stray arguments wrap errUsage.
 func parseFlags(fs *pflag.FlagSet, args []string) (bool, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/metaood/metaood/config"
 	"github.com/metaood/metaood/infer"
 	"github.com/metaood/metaood/internal/app"
+	"github.com/metaood/metaood/internal/sdnotify"
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/stream"
 )
@@ -68,6 +69,7 @@ func runFlags(c *config.Run, fs *pflag.FlagSet) (cfgFile *string, noVideo, repla
 	fs.IntVar(&c.EmergK, "emergency-k", c.EmergK, "emergency when present in k of the last n frames")
 	fs.IntVar(&c.EmergN, "emergency-n", c.EmergN, "window n of the emergency rule")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug | info | warn | error")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log lines on stderr: text (key=value) | json (one object a line)")
 	return cfgFile, noVideo, replay
 }
 
@@ -170,7 +172,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(c.LogLevel, os.Stderr)
+	log := newLoggerAs(c.LogLevel, c.LogFormat, os.Stderr)
 	sum, outs, err := runPipeline(ctx, c, log, os.Stdout, os.Stderr)
 	if err != nil && outs.Dir != "" {
 		os.Remove(outs.Dir) // only if still empty: a run that failed at set-up leaves no folder behind
@@ -216,6 +218,7 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 			}
 			printViewer(info, url, outs.Dir, slices.Equal(c.Sources, []string{liveSynth}) && c.Frames == 0)
 		}
+		sdnotify.Ready(log) // systemd (Type=notify): set up and serving; a no-op outside systemd
 	}}
 	if f, ok := info.(*os.File); ok && isatty(f) {
 		o.Progress = info
@@ -249,11 +252,6 @@ func onlySynthetic(sources []string) bool {
 	return len(sources) > 0
 }
 
-func newLogger(level string, w io.Writer) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(level)) // validated by config
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
-}
 
 func isatty(f *os.File) bool {
 	st, err := f.Stat()

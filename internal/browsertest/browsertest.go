@@ -3,8 +3,8 @@
 //
 // Chromium never offers loopback ICE candidates, so a test re-runs itself inside a fresh network
 // namespace (unshare --net) with lo up and a veth pair holding 127.0.0.2/32: Chromium then sends
-// its checks from 127.0.0.1 and pion accepts them as peer-reflexive (see
-// ../shared/docs/FINDINGS.md). All traffic stays on loopback inside that namespace.
+// its checks from 127.0.0.1 and pion accepts them as peer-reflexive; on plain loopback ICE
+// fails. All traffic stays on loopback inside that namespace.
 //
 // The usual shape of a test:
 //
@@ -124,7 +124,7 @@ func childMetrics(out string) []metric {
 	return ms
 }
 
-// SetupNetns brings lo up and adds the veth pair with 127.0.0.2/32 (see ../shared/docs/FINDINGS.md).
+// SetupNetns brings lo up and adds the veth pair with 127.0.0.2/32 (see the package doc).
 // Call it only inside a fresh network namespace (InNetns does).
 func SetupNetns(tb testing.TB) {
 	tb.Helper()
