@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/metaood/metaood/internal/progress"
 )
 
 // Report is what `metaood calib report` writes as report.json (and renders as report.md and plots).
@@ -124,17 +126,20 @@ func BuildReport(ctx context.Context, d *Dataset, o ReportOptions) (*Report, err
 	return r, nil
 }
 
-// progressLine returns a Progress callback that prints about 20 lines per run.
+// progressLine returns a Progress callback for the folds of one model (a line redrawn on a
+// terminal, about one line per tenth elsewhere).
 func progressLine(w io.Writer, what string) func(done, total int) {
 	if w == nil {
 		return nil
 	}
 	start := time.Now()
+	bar := progress.New(w, 0)
 	return func(done, total int) {
-		step := max(1, total/20)
-		if done%step == 0 || done == total {
-			el := time.Since(start).Seconds()
-			fmt.Fprintf(w, "%s: %d/%d folds, %.0fs elapsed, ~%.0fs left\n", what, done, total, el, el/float64(done)*float64(total-done))
+		bar.SetTotal(total)
+		el := time.Since(start).Seconds()
+		bar.Update(done, fmt.Sprintf("%s: %d/%d folds, %.0fs elapsed, ~%.0fs left", what, done, total, el, el/float64(max(done, 1))*float64(total-done)))
+		if done == total {
+			bar.Done("")
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/metaood/metaood/config"
 	"github.com/metaood/metaood/frame"
 	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/internal/progress"
 	"github.com/metaood/metaood/metaclf"
 	"github.com/metaood/metaood/postproc"
 	"github.com/metaood/metaood/segmodel"
@@ -706,13 +707,14 @@ func calibCV(ctx context.Context, args []string) error {
 	return err
 }
 
+// progressPrinter shows cross-validation folds on stderr.
 func progressPrinter(what string) func(done, total int) {
+	bar := progress.New(os.Stderr, 0)
 	return func(done, total int) {
-		if done%max(1, total/100) == 0 || done == total {
-			fmt.Fprintf(os.Stderr, "\r%s: %d/%d folds", what, done, total)
-			if done == total {
-				fmt.Fprintln(os.Stderr)
-			}
+		bar.SetTotal(total)
+		bar.Update(done, fmt.Sprintf("%s: %d/%d folds", what, done, total))
+		if done == total {
+			bar.Done("")
 		}
 	}
 }

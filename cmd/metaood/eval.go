@@ -18,6 +18,7 @@ import (
 	"github.com/metaood/metaood/calib"
 	"github.com/metaood/metaood/infer"
 	"github.com/metaood/metaood/internal/app"
+	"github.com/metaood/metaood/internal/progress"
 	"github.com/metaood/metaood/metaclf"
 	"github.com/metaood/metaood/oodeval"
 	"github.com/metaood/metaood/postproc"
@@ -338,6 +339,7 @@ type evaluator struct {
 	lm      *calib.LabelMap
 	checked bool // the classifier's features were checked against the maps' classes
 	done    int  // frames evaluated, all datasets
+	bar     *progress.Line
 }
 
 // run evaluates the datasets in turn, appending each one's result to r (also when it stops early:
@@ -350,6 +352,7 @@ func (ev *evaluator) run(ctx context.Context, sets []evalSet, known []knownSet, 
 	for _, k := range known {
 		total += len(k.pairs)
 	}
+	ev.bar = progress.New(os.Stderr, total)
 	for _, s := range sets {
 		e := oodeval.NewEvaluator(ev.f.filter)
 		err := ev.runSet(ctx, s, e, total)
@@ -366,7 +369,7 @@ func (ev *evaluator) run(ctx context.Context, sets []evalSet, known []knownSet, 
 			return err
 		}
 	}
-	fmt.Fprintln(os.Stderr)
+	ev.bar.Done("")
 	return nil
 }
 
@@ -379,17 +382,17 @@ func (ev *evaluator) runSet(ctx context.Context, s evalSet, e *oodeval.Evaluator
 	}
 	for _, it := range s.items {
 		if ctx.Err() != nil {
-			fmt.Fprintln(os.Stderr)
+			ev.bar.Done("")
 			return fmt.Errorf("%w after %d of %d frames", oodeval.ErrInterrupted, ev.done, total)
 		}
-		fmt.Fprintf(os.Stderr, "\r%d/%d frames (%s/%s)   ", ev.done, total, s.name, it.Name)
+		ev.bar.Update(ev.done, fmt.Sprintf("%d/%d frames (%s/%s)", ev.done, total, s.name, it.Name))
 		if err := ev.frame(it, e, odir); err != nil {
-			fmt.Fprintln(os.Stderr)
+			ev.bar.Done("")
 			return err
 		}
 		ev.done++
 	}
-	fmt.Fprintf(os.Stderr, "\r%d/%d frames (%s done)   ", ev.done, total, s.name)
+	ev.bar.Update(ev.done, fmt.Sprintf("%d/%d frames (%s done)", ev.done, total, s.name))
 	return nil
 }
 
@@ -567,17 +570,17 @@ func readKnownSets(specs []string, limit, classes int) ([]knownSet, error) {
 func (ev *evaluator) runKnown(ctx context.Context, k knownSet, e *oodeval.KnownEvaluator, total int) error {
 	for _, p := range k.pairs {
 		if ctx.Err() != nil {
-			fmt.Fprintln(os.Stderr)
+			ev.bar.Done("")
 			return fmt.Errorf("%w after %d of %d frames", oodeval.ErrInterrupted, ev.done, total)
 		}
-		fmt.Fprintf(os.Stderr, "\r%d/%d frames (known %s/%s)   ", ev.done, total, k.name, p.Name)
+		ev.bar.Update(ev.done, fmt.Sprintf("%d/%d frames (known %s/%s)", ev.done, total, k.name, p.Name))
 		if err := ev.knownFrame(p, e); err != nil {
-			fmt.Fprintln(os.Stderr)
+			ev.bar.Done("")
 			return err
 		}
 		ev.done++
 	}
-	fmt.Fprintf(os.Stderr, "\r%d/%d frames (known %s done)   ", ev.done, total, k.name)
+	ev.bar.Update(ev.done, fmt.Sprintf("%d/%d frames (known %s done)", ev.done, total, k.name))
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/metaood/metaood/config"
 	"github.com/metaood/metaood/infer"
 	"github.com/metaood/metaood/internal/app"
+	"github.com/metaood/metaood/internal/progress"
 	"github.com/metaood/metaood/internal/sdnotify"
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/stream"
@@ -213,14 +214,14 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 			app.ModelName(c.Model), outs.Provider, outs.Dir)
 		if outs.Viewer != "" {
 			url := outs.Viewer // the token goes to a terminal, never to a file or pipe
-			if f, ok := info.(*os.File); ok && isatty(f) {
+			if progress.IsTerminal(info) {
 				url = outs.ViewerWithToken
 			}
 			printViewer(info, url, outs.Dir, slices.Equal(c.Sources, []string{liveSynth}) && c.Frames == 0)
 		}
 		sdnotify.Ready(log) // systemd (Type=notify): set up and serving; a no-op outside systemd
 	}}
-	if f, ok := info.(*os.File); ok && isatty(f) {
+	if progress.IsTerminal(info) {
 		o.Progress = info
 	}
 	sum, outs, err := app.Run(ctx, c, o)
@@ -250,12 +251,6 @@ func onlySynthetic(sources []string) bool {
 		}
 	}
 	return len(sources) > 0
-}
-
-
-func isatty(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func printSummary(w io.Writer, c config.Run, s pipeline.Summary, o app.Outputs) {

@@ -18,6 +18,7 @@ import (
 	"github.com/metaood/metaood/finetune"
 	"github.com/metaood/metaood/frame"
 	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/internal/progress"
 	"github.com/metaood/metaood/onnx"
 	"github.com/metaood/metaood/onnx/pb"
 )
@@ -88,14 +89,16 @@ func trainWithHead(ctx context.Context, r *headRun) error {
 	head.Context = r.context
 	started := time.Now()
 	var losses []string
+	bar := progress.New(os.Stderr, 0)
 	hist, err := finetune.TrainHead(ctx, head, samples, finetune.HeadConfig{Classes: r.k, Lambda: r.lambda, LR: r.lr, Epochs: r.epochs,
 		Workers: r.workers, Seed: r.pf.seed,
 		Progress: func(ep, st, steps int, l float64) {
-			fmt.Fprintf(os.Stderr, "\repoch %d/%d step %d/%d loss %.4f  ", ep+1, r.epochs, st, steps, l)
+			bar.SetTotal(r.epochs * steps)
+			bar.Update(ep*steps+st, fmt.Sprintf("epoch %d/%d step %d/%d loss %.4f", ep+1, r.epochs, st, steps, l))
 		},
 		EpochDone: func(ep int, l float64) error {
 			losses = append(losses, fmt.Sprintf("%.5f", l))
-			fmt.Fprintf(os.Stderr, "\repoch %d/%d mean loss %.5f (%.0f s)\n", ep+1, r.epochs, l, time.Since(started).Seconds())
+			bar.Done(fmt.Sprintf("epoch %d/%d mean loss %.5f (%.0f s)", ep+1, r.epochs, l, time.Since(started).Seconds()))
 			return nil
 		}})
 	if err != nil {
@@ -130,6 +133,7 @@ func samplePixels(ctx context.Context, eng *infer.Engine, comp *finetune.Compose
 	var s *finetune.Samples
 	var shares float64
 	started, done := time.Now(), 0
+	bar := progress.New(os.Stderr, r.pf.count)
 	kind := "head3"
 	if r.context > 1 {
 		kind = fmt.Sprintf("head3c%d", r.context)
@@ -175,7 +179,7 @@ func samplePixels(ctx context.Context, eng *infer.Engine, comp *finetune.Compose
 				return nil, 0, err
 			}
 			done++
-			fmt.Fprintf(os.Stderr, "\rfeatures %d/%d (%.2f s/image)  ", i+1, r.pf.count, time.Since(started).Seconds()/float64(done))
+			bar.Update(i+1, fmt.Sprintf("features %d/%d (%.2f s/image)", i+1, r.pf.count, time.Since(started).Seconds()/float64(done)))
 		}
 		feat, lab, ch, _, m, err := cache.Load(key, nil)
 		if err != nil {
@@ -191,7 +195,7 @@ func samplePixels(ctx context.Context, eng *infer.Engine, comp *finetune.Compose
 		s.Add(feat[:s.Dim*m], feat[s.Dim*m:(ch-1)*m], feat[(ch-1)*m:], lab, m, all)
 	}
 	if done > 0 {
-		fmt.Fprintf(os.Stderr, "\rfeatures of %d images in %.0f s into %s\n", done, time.Since(started).Seconds(), cache.Dir)
+		bar.Done(fmt.Sprintf("features of %d images in %.0f s into %s", done, time.Since(started).Seconds(), cache.Dir))
 		shares /= float64(done)
 	}
 	return s, shares, nil

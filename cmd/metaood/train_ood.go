@@ -20,6 +20,7 @@ import (
 	"github.com/metaood/metaood/finetune"
 	"github.com/metaood/metaood/frame"
 	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/internal/progress"
 	"github.com/metaood/metaood/onnx"
 	"github.com/metaood/metaood/onnx/pb"
 )
@@ -171,12 +172,14 @@ func trainOOD(ctx context.Context, args []string) error {
 		"metaood.finetune.data":        fmt.Sprintf("%d composites (%d backgrounds, %d proxies, share %s, mean %.3f), seed %d", pf.count, len(comp.Backgrounds), len(comp.Proxies), comp.Regime.Name, shares, pf.seed),
 	}
 	var losses []string
+	bar := progress.New(os.Stderr, 0)
 	cfg.Progress = func(ep, step, steps int, l float64) {
-		fmt.Fprintf(os.Stderr, "\repoch %d/%d step %d/%d loss %.4f  ", ep+1, cfg.Epochs, step, steps, l)
+		bar.SetTotal(cfg.Epochs * steps)
+		bar.Update(ep*steps+step, fmt.Sprintf("epoch %d/%d step %d/%d loss %.4f", ep+1, cfg.Epochs, step, steps, l))
 	}
 	cfg.EpochDone = func(ep int, l float64) error {
 		losses = append(losses, fmt.Sprintf("%.5f", l))
-		fmt.Fprintf(os.Stderr, "\repoch %d/%d mean loss %.5f (%.0f s)\n", ep+1, cfg.Epochs, l, time.Since(started).Seconds())
+		bar.Done(fmt.Sprintf("epoch %d/%d mean loss %.5f (%.0f s)", ep+1, cfg.Epochs, l, time.Since(started).Seconds()))
 		meta["metaood.finetune.epoch"] = fmt.Sprint(ep)
 		return saveTuned(base, tail, meta, ckptPath)
 	}
@@ -205,6 +208,7 @@ func extractFeatures(ctx context.Context, eng *infer.Engine, comp *finetune.Comp
 	keys := make([]string, n)
 	var shares float64
 	started, done := time.Now(), 0
+	bar := progress.New(os.Stderr, n)
 	for i := range n {
 		h := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%d|%+v|%d|%v|%v|%d", baseSHA, orig.Cut, k, comp.Regime, comp.Seed, comp.Backgrounds, proxyNames(comp.Proxies), i))
 		keys[i] = hex.EncodeToString(h[:12])
@@ -233,10 +237,10 @@ func extractFeatures(ctx context.Context, eng *infer.Engine, comp *finetune.Comp
 			return nil, 0, err
 		}
 		done++
-		fmt.Fprintf(os.Stderr, "\rfeatures %d/%d (%.2f s/image)  ", i+1, n, time.Since(started).Seconds()/float64(done))
+		bar.Update(i+1, fmt.Sprintf("features %d/%d (%.2f s/image)", i+1, n, time.Since(started).Seconds()/float64(done)))
 	}
 	if done > 0 {
-		fmt.Fprintf(os.Stderr, "\rfeatures of %d images in %.0f s into %s\n", done, time.Since(started).Seconds(), cache.Dir)
+		bar.Done(fmt.Sprintf("features of %d images in %.0f s into %s", done, time.Since(started).Seconds(), cache.Dir))
 		shares /= float64(done)
 	}
 	return keys, shares, nil
