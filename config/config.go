@@ -9,9 +9,13 @@ import (
 	"io"
 	"math"
 	"net"
+	"net/url"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -64,6 +68,11 @@ type Run struct {
 	Evidence      int     `yaml:"evidence"`   // --evidence N: save every Nth annotated frame as PNG; 0 = none
 	LogLevel      string  `yaml:"log_level"`  // --log-level
 	LogFormat     string  `yaml:"log_format"` // --log-format: text (key=value lines) or json (one object a line)
+	// StallTimeout (--stall-timeout) declares a camera or stream lost when no frame has come for
+	// this long, and reopens it; 0 = the default (10 s).
+	StallTimeout time.Duration `yaml:"stall_timeout"`
+	// AllowPartial (--allow-partial) lets a replay whose file ended early (truncated) exit 0.
+	AllowPartial bool `yaml:"allow_partial"`
 }
 
 // Default returns the built-in defaults: the synthetic drive through the tiny model.
@@ -98,7 +107,32 @@ func Parse(data []byte) (Run, error) {
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return Run{}, fmt.Errorf("%w: %s", ErrConfig, strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
+	if err := dec.Decode(new(yaml.Node)); !errors.Is(err, io.EOF) {
+		return Run{}, fmt.Errorf("%w: the file holds more than one YAML document (a second '---'); settings must be one YAML document", ErrConfig)
+	}
+	if err := wholeNumbers(data); err != nil {
+		return Run{}, err
+	}
 	return c, c.Validate()
+}
+
+// wholeNumbers refuses a fraction given for an integer setting (YAML would truncate
+// "frames: 1.5" to 1 without a word).
+func wholeNumbers(data []byte) error {
+	var m map[string]any
+	if yaml.Unmarshal(data, &m) != nil {
+		return nil // the typed decode has reported it
+	}
+	t := reflect.TypeOf(Run{})
+	for i := range t.NumField() {
+		f := t.Field(i)
+		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		v, ok := m[key].(float64)
+		if ok && f.Type.Kind() == reflect.Int && v != math.Trunc(v) {
+			return fmt.Errorf("%w: %s: %v is not a whole number", ErrConfig, key, v)
+		}
+	}
+	return nil
 }
 
 var (
@@ -106,6 +140,18 @@ var (
 	providers = []string{"cpu", "cuda", "tensorrt"}
 	levels    = []string{"debug", "info", "warn", "error"}
 )
+
+// MaxWorkers bounds the postproc workers: more than this only costs memory and threads.
+const MaxWorkers = 256
+
+// VideoExts are the annotated video's containers (render's writer).
+var VideoExts = []string{".mp4", ".avi", ".mkv", ".webm"}
+
+// isHTTPURL reports an absolute http(s) URL with a host.
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
 
 // LogFormats are the values of log_format (--log-format).
 var LogFormats = []string{"text", "json"}
@@ -126,8 +172,8 @@ func (c Run) Validate() error {
 		return bad("threshold", "%v; want a normalized entropy in (0, 1), e.g. 0.7", c.Threshold)
 	case c.Batch < 1 || c.Batch > 64:
 		return bad("batch", "%d; want 1..64", c.Batch)
-	case c.Workers < 0:
-		return bad("workers", "%d is negative", c.Workers)
+	case c.Workers < 0 || c.Workers > MaxWorkers:
+		return bad("workers", "%d; want 0 (one per core) to %d", c.Workers, MaxWorkers)
 	case math.IsNaN(c.ClfThreshold) || c.ClfThreshold < 0 || c.ClfThreshold >= 1:
 		return bad("classifier_threshold", "%v; want a probability in (0, 1), or 0 for the classifier file's own (usually 0.5)", c.ClfThreshold)
 	case c.WorkerNice < 0 || c.WorkerNice > 19:
@@ -152,8 +198,12 @@ func (c Run) Validate() error {
 		return bad("log_level", "%q; want one of %s", c.LogLevel, strings.Join(levels, ", "))
 	case !oneOf(c.LogFormat, LogFormats):
 		return bad("log_format", "%q; want one of %s", c.LogFormat, strings.Join(LogFormats, ", "))
-	case c.Webhook != "" && !strings.HasPrefix(c.Webhook, "http://") && !strings.HasPrefix(c.Webhook, "https://"):
-		return bad("webhook", "%q is not an http:// or https:// URL", c.Webhook)
+	case c.Webhook != "" && !isHTTPURL(c.Webhook):
+		return bad("webhook", "%q is not an http:// or https:// URL with a host", c.Webhook)
+	case c.Video != "" && !oneOf(strings.ToLower(filepath.Ext(c.Video)), VideoExts):
+		return bad("video", "%q; want a file name ending in %s", c.Video, strings.Join(VideoExts, ", "))
+	case c.StallTimeout < 0:
+		return bad("stall_timeout", "%v is negative", c.StallTimeout)
 	case c.Public && c.Token == "":
 		return bad("public", "without a token anyone who reaches the viewer or /metrics could use it; pass --token SECRET or drop --public")
 	}

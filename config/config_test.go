@@ -59,6 +59,13 @@ func TestConfErrors(t *testing.T) {
 		{"webrtc: 0.0.0.0:8080\npublic: true", "public (--public)"}, // public needs a token
 		{"metrics: 0.0.0.0:9090\npublic: true", "pass --token SECRET or drop --public"},
 		{"webrtc: 127.0.0.1:99999", "webrtc (--webrtc)"},
+		{"workers: 100000", "workers (--workers)"},
+		{"webhook: 'http://'", "webhook (--webhook)"},
+		{"video: out.xyz", "video (--video)"},
+		{"stall_timeout: -1s", "stall_timeout (--stall-timeout)"},
+		{"stall_timeout: soon", "cannot unmarshal"},
+		{"frames: 1.5", "frames"},
+		{"frames: 3\n---\nframes: 4\n", "one YAML document"},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.yaml))

@@ -29,6 +29,10 @@ type fakeSource struct {
 	openFails int
 	failOpens map[int]bool  // these opens (1-based) fail too
 	every     time.Duration // sleep before each frame
+	// stallOpens: on these opens (1-based) the stream blocks after its frames instead of ending,
+	// until release is closed (a network stream that hangs).
+	stallOpens map[int]bool
+	release    chan struct{}
 
 	mu    sync.Mutex
 	opens int
@@ -55,12 +59,13 @@ func (s *fakeSource) Open() (frame.Stream, error) {
 	if s.opens <= s.openFails || s.failOpens[s.opens] {
 		return nil, fmt.Errorf("open %d: %w", s.opens, errFake)
 	}
-	return &fakeStream{s: s, failing: s.opens-s.openFails <= s.fails}, nil
+	return &fakeStream{s: s, failing: s.opens-s.openFails <= s.fails, stall: s.stallOpens[s.opens]}, nil
 }
 
 type fakeStream struct {
 	s       *fakeSource
 	failing bool
+	stall   bool
 	i       int
 }
 
@@ -72,6 +77,9 @@ func (st *fakeStream) Next() (*frame.Frame, error) {
 		return nil, errFake
 	}
 	if !s.infinite && st.i >= s.n {
+		if st.stall {
+			<-s.release
+		}
 		return nil, io.EOF
 	}
 	if s.every > 0 {

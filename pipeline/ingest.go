@@ -148,8 +148,13 @@ func (p *run) open(ctx context.Context, src frame.Source, log *slog.Logger) (fra
 	return nil, ctx.Err()
 }
 
+// errStalled is a Device stream that delivered no frame for StallTimeout.
+var errStalled = errors.New("stalled")
+
 // pump reads st into the edge until the stream ends or fails, or ctx ends; it closes st and
-// returns the frames read. Reads run in their own goroutine because a blocked read ignores ctx.
+// returns the frames read. Reads run in their own goroutine because a blocked read ignores ctx;
+// a Device stream whose read blocks past StallTimeout is abandoned as stalled (the read finishes,
+// and closes the stream, in the background).
 func (p *run) pump(ctx context.Context, src frame.Source, st frame.Stream, s *slot, log *slog.Logger) (int, error) {
 	var pace *pacer
 	if src.Mode() == frame.Paced && src.FPS() > 0 {
@@ -161,6 +166,9 @@ func (p *run) pump(ctx context.Context, src frame.Source, st frame.Stream, s *sl
 	}
 	done := make(chan result, 1)
 	var stop atomic.Bool
+	var lastFrame atomic.Int64 // unix nanoseconds of the last frame (or of the open)
+	lastFrame.Store(time.Now().UnixNano())
+	var count atomic.Int64 // frames put, for a stalled stream's report
 	go func() {
 		n := 0
 		var err error
@@ -169,29 +177,46 @@ func (p *run) pump(ctx context.Context, src frame.Source, st frame.Stream, s *sl
 			if f, err = st.Next(); err != nil {
 				break
 			}
+			lastFrame.Store(time.Now().UnixNano())
 			if stop.Load() || !p.edge.put(ctx, s, f) {
 				p.discard(f)
 				break
 			}
 			n++
+			count.Add(1)
 		}
 		st.Close()
 		done <- result{n, err}
 	}()
-	select {
-	case r := <-done:
-		return r.n, r.err
-	case <-ctx.Done():
+	var stall <-chan time.Time
+	if src.Mode() == frame.Device && p.cfg.StallTimeout > 0 {
+		t := time.NewTicker(max(p.cfg.StallTimeout/4, time.Millisecond))
+		defer t.Stop()
+		stall = t.C
 	}
-	stop.Store(true)
-	t := time.NewTimer(p.cfg.BlockedGrace)
-	defer t.Stop()
-	select {
-	case r := <-done:
-		return r.n, ctx.Err()
-	case <-t.C:
-		log.Warn("read still blocked at shutdown; leaving it to finish in the background")
-		return 0, ctx.Err()
+	for {
+		select {
+		case r := <-done:
+			return r.n, r.err
+		case <-stall:
+			if time.Since(time.Unix(0, lastFrame.Load())) < p.cfg.StallTimeout {
+				continue
+			}
+			stop.Store(true)
+			log.Warn("live source stalled: no frame; reopening (the blocked read finishes in the background)", "timeout", p.cfg.StallTimeout)
+			return int(count.Load()), fmt.Errorf("%w: no frame for %v", errStalled, p.cfg.StallTimeout)
+		case <-ctx.Done():
+			stop.Store(true)
+			t := time.NewTimer(p.cfg.BlockedGrace)
+			defer t.Stop()
+			select {
+			case r := <-done:
+				return r.n, ctx.Err()
+			case <-t.C:
+				log.Warn("read still blocked at shutdown; leaving it to finish in the background")
+				return 0, ctx.Err()
+			}
+		}
 	}
 }
 

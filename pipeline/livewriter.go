@@ -12,11 +12,15 @@ import (
 // piped into `jq`, a terminal scrolled back): whole lines go through a bounded queue to a
 // writer goroutine, and when the reader falls behind, new lines are dropped and counted rather
 // than stalling the pipeline (which would also stall the video, the viewer and Ctrl-C).
+//
+// A reader that is gone (a closed pipe: `metaood run | head -1`) is an output that failed: the
+// first write error is kept, later lines are discarded, and Write and Close return it.
 type LiveWriter struct {
 	w       io.Writer
 	q       chan []byte
 	line    []byte // the line being assembled until its '\n'
 	dropped atomic.Uint64
+	err     atomic.Pointer[error] // the first write error
 	done    chan struct{}
 	once    sync.Once
 }
@@ -27,7 +31,12 @@ func NewLiveWriter(w io.Writer, queue int) *LiveWriter {
 	go func() {
 		defer close(l.done)
 		for b := range l.q {
-			l.w.Write(b) // a failing reader loses lines, as a slow one does
+			if l.err.Load() != nil {
+				continue // the reader is gone: drain
+			}
+			if _, err := l.w.Write(b); err != nil {
+				l.err.Store(&err)
+			}
 		}
 	}()
 	return l
@@ -35,6 +44,9 @@ func NewLiveWriter(w io.Writer, queue int) *LiveWriter {
 
 // Write queues every complete line of p; it never blocks.
 func (l *LiveWriter) Write(p []byte) (int, error) {
+	if err := l.Err(); err != nil {
+		return 0, err
+	}
 	n := len(p)
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
@@ -54,6 +66,14 @@ func (l *LiveWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// Err is the first write error (the reader is gone), or nil.
+func (l *LiveWriter) Err() error {
+	if p := l.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // Dropped is the number of lines dropped because the reader was behind.
 func (l *LiveWriter) Dropped() uint64 { return l.dropped.Load() }
 
@@ -65,5 +85,5 @@ func (l *LiveWriter) Close() error {
 	case <-l.done:
 	case <-time.After(time.Second):
 	}
-	return nil
+	return l.Err()
 }

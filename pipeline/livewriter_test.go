@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -65,3 +67,25 @@ func TestLiveWriterNeverBlocks(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// brokenPipe fails every write, as stdout does once `head -1` has exited.
+type brokenPipe struct{}
+
+func (brokenPipe) Write([]byte) (int, error) { return 0, syscall.EPIPE }
+
+// TestLiveWriterReaderGone: a reader that is gone is an output that failed: Write and Close say
+// so (the sink is then turned off and named in the summary) instead of losing lines silently.
+func TestLiveWriterReaderGone(t *testing.T) {
+	l := NewLiveWriter(brokenPipe{}, 8)
+	l.Write([]byte("a\n"))
+	deadline := time.Now().Add(5 * time.Second)
+	for l.Err() == nil && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := l.Write([]byte("b\n")); !errors.Is(err, syscall.EPIPE) {
+		t.Errorf("Write after the reader left: %v, want EPIPE", err)
+	}
+	if err := l.Close(); !errors.Is(err, syscall.EPIPE) {
+		t.Errorf("Close: %v, want EPIPE", err)
+	}
+}

@@ -46,6 +46,9 @@ type Config struct {
 	// BlockedGrace is how long a stop waits for a source's blocked open or read (a network
 	// stream ignores cancellation) before leaving it to finish in the background; default 2 s.
 	BlockedGrace time.Duration
+	// StallTimeout declares a Device source lost when no frame has come for this long (a network
+	// stream that hangs without closing), and reopens it; default 10 s, negative disables it.
+	StallTimeout time.Duration
 	// Recycle, if set, gets every frame the pipeline is done with (capture.Recycle pools buffers).
 	Recycle func(*frame.Frame)
 	// EveryFrame emits an "anomalies" event for every frame, not only those with kept anomalies.
@@ -201,6 +204,9 @@ func (c *Config) check() error {
 	}
 	if c.BlockedGrace <= 0 {
 		c.BlockedGrace = 2 * time.Second
+	}
+	if c.StallTimeout == 0 {
+		c.StallTimeout = 10 * time.Second
 	}
 	if c.StatsEvery == 0 {
 		c.StatsEvery = time.Second

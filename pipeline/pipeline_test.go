@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -534,5 +536,80 @@ func TestEmergencyClearedWhenSourceEnds(t *testing.T) {
 	}
 	if tr.Active("cam") {
 		t.Error("tracker still active after the source ended")
+	}
+}
+
+// TestDeviceStallReopened: a device whose read hangs (no frame, no error) is declared lost after
+// StallTimeout and reopened; the hung read finishes in the background when it returns.
+func TestDeviceStallReopened(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	src := &fakeSource{id: "rtsp", live: true, n: 2, w: 8, h: 8, stallOpens: map[int]bool{1: true}, release: make(chan struct{})}
+	defer close(src.release) // the hung read returns: no goroutine left behind
+	rec := &recordSink{onFrame: func(r *Result) {
+		if r.Frame.Seq >= 2 { // a frame of the second stream
+			cancel()
+		}
+	}}
+	if _, err := runWith(t, ctx, Config{Sources: []frame.Source{src}, Sinks: []Sink{rec}, RetryBackoff: time.Millisecond,
+		StallTimeout: 50 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	var lost []string
+	for _, e := range rec.events {
+		if s, ok := e.(*event.SourceState); ok && s.State == event.StateLost {
+			lost = append(lost, s.Detail)
+		}
+	}
+	if len(lost) == 0 || !strings.Contains(lost[0], "stalled: no frame for 50ms after 2 frames") {
+		t.Errorf("lost events %q, want the stall", lost)
+	}
+}
+
+// TestWebhookRetriesWhileReceiverDown: a receiver down for a while (503, then refused
+// connections) loses no event: each is retried with backoff and delivered in order.
+func TestWebhookRetriesWhileReceiverDown(t *testing.T) {
+	var up atomic.Bool
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !up.Load() {
+			http.Error(w, "restarting", http.StatusServiceUnavailable)
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, string(b))
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	wh := NewWebhookSink(srv.URL, 64, time.Second, nil)
+	for i := range 20 {
+		wh.Event(nil, []byte(fmt.Sprintf(`{"type":"x","i":%d}`, i)))
+	}
+	time.Sleep(300 * time.Millisecond) // the receiver is down meanwhile
+	up.Store(true)
+	if err := wh.Close(); err != nil {
+		t.Fatalf("Close: %v, want every event delivered", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 20 || got[0] != `{"type":"x","i":0}` || got[19] != `{"type":"x","i":19}` || wh.Failed.Load() != 0 {
+		t.Errorf("%d delivered (first %q), %d failed; want 20 in order, 0 failed", len(got), got[:min(1, len(got))], wh.Failed.Load())
+	}
+}
+
+// TestWebhookRefusedPayloadNotRetried: a 400 is final (the payload will not get better).
+func TestWebhookRefusedPayloadNotRetried(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		http.Error(w, "bad", http.StatusBadRequest)
+	}))
+	defer srv.Close()
+	wh := NewWebhookSink(srv.URL, 8, time.Second, nil)
+	wh.Event(nil, []byte(`{"type":"x"}`))
+	if err := wh.Close(); !errors.Is(err, ErrSink) || n.Load() != 1 {
+		t.Errorf("Close: %v after %d POSTs; want ErrSink after 1", err, n.Load())
 	}
 }

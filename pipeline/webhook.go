@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,8 +16,10 @@ import (
 	"github.com/metaood/metaood/internal/counterdump"
 )
 
-// WebhookSink POSTs each event (application/json) to a URL from its own goroutine. Its queue is
-// bounded: when the receiver is slow the newest event is dropped and counted, the pipeline never waits.
+// WebhookSink POSTs each event (application/json) to a URL from its own goroutine, in order,
+// retrying with backoff while the receiver is down or failing. Its queue is bounded: when the
+// receiver is slow or down for long the newest event is dropped and counted, the pipeline never
+// waits.
 type WebhookSink struct {
 	url     string
 	client  *http.Client
@@ -52,21 +55,62 @@ func NewWebhookSink(url string, queue int, timeout time.Duration, log *slog.Logg
 func (w *WebhookSink) loop() {
 	var lastErr error
 	warn := counterdump.Dumper{Period: 5 * time.Second, Report: func(delta, total uint64) {
-		w.log.Warn("webhook POST failed", "url", w.url, "err", lastErr, "failed", delta, "failed_total", total)
+		w.log.Warn("webhook POST failed; retrying with backoff", "url", w.url, "err", lastErr, "failed_attempts", delta, "failed_attempts_total", total)
 	}}
 	defer warn.Flush()
 	for body := range w.q {
-		if err := w.post(body); err != nil {
+		err := w.deliver(body, func(err error) { lastErr = err; warn.Add(1) })
+		if err != nil {
 			w.Failed.Add(1)
-			msg := err.Error()
-			w.lastErr.Store(&msg)
-			lastErr = err
-			warn.Add(1)
 			continue
 		}
 		w.Sent.Add(1)
 	}
 }
+
+// Retry timing: a receiver that restarts (a few seconds down) loses nothing; the queue bounds
+// what waits meanwhile.
+const (
+	retryFirst = 100 * time.Millisecond
+	retryMax   = 2 * time.Second
+)
+
+// deliver POSTs body until the receiver takes it, refuses it for good (4xx other than 408 and
+// 429: the payload will not improve), or the sink is closing and its drain time is over.
+func (w *WebhookSink) deliver(body []byte, failed func(error)) error {
+	wait := retryFirst
+	for {
+		err := w.post(body)
+		if err == nil {
+			return nil
+		}
+		if w.ctx.Err() == nil { // a receiver's error, not our own cancellation
+			msg := err.Error()
+			w.lastErr.Store(&msg)
+			failed(err)
+		}
+		var se statusError
+		if errors.As(err, &se) && se.code/100 == 4 && se.code != http.StatusRequestTimeout && se.code != http.StatusTooManyRequests {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-w.ctx.Done():
+			t.Stop()
+			return err
+		}
+		wait = min(2*wait, retryMax)
+	}
+}
+
+// statusError is a non-2xx answer.
+type statusError struct {
+	code   int
+	status string
+}
+
+func (e statusError) Error() string { return "status " + e.status }
 
 func (w *WebhookSink) post(body []byte) error {
 	req, err := http.NewRequestWithContext(w.ctx, http.MethodPost, w.url, bytes.NewReader(body))
@@ -81,7 +125,7 @@ func (w *WebhookSink) post(body []byte) error {
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // read it: the connection can then be reused
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("status %s", resp.Status)
+		return statusError{resp.StatusCode, resp.Status}
 	}
 	return nil
 }

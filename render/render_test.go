@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -181,5 +182,37 @@ func TestLargestKept(t *testing.T) {
 		if !slices.Equal(got, c.want) {
 			t.Errorf("case %d: %v, want %v", i, got, c.want)
 		}
+	}
+}
+
+// TestVerifyVideoCatchesCutFiles: a finished video that a full disk cut short, or that is gone
+// to garbage, is reported by the check Close runs; a complete one passes.
+func TestVerifyVideoCatchesCutFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "v.mp4")
+	v, err := CreateVideo(path, 10, 64, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bgr := make([]byte, 3*64*32)
+	for i := range 30 {
+		for j := range bgr {
+			bgr[j] = byte(i * 7)
+		}
+		if err := v.Write(bgr, 64, 32); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := v.Close(); err != nil {
+		t.Fatalf("complete video: %v", err)
+	}
+	if err := VerifyVideo(path, 40); !errors.Is(err, ErrVideo) || !strings.Contains(err.Error(), "40 frames written") {
+		t.Errorf("10 frames missing: %v, want ErrVideo counting them", err)
+	}
+	data, _ := os.ReadFile(path)
+	cut := filepath.Join(dir, "cut.mp4")
+	os.WriteFile(cut, data[:len(data)/2], 0o644) // the disk filled up: no index at the end
+	if err := VerifyVideo(cut, 30); !errors.Is(err, ErrVideo) {
+		t.Errorf("a cut mp4: %v, want ErrVideo", err)
 	}
 }

@@ -128,8 +128,12 @@ func (s *Sink) Close() error {
 	var first error
 	for _, src := range s.order {
 		v := s.videos[src]
-		if err := v.Close(); err != nil && first == nil {
-			first = err
+		if err := v.Close(); err != nil {
+			s.opts.Log.Error("video failed", "file", v.Path(), "frames", v.Frames(), "err", err)
+			if first == nil {
+				first = err
+			}
+			continue
 		}
 		s.opts.Log.Info("video written", "file", v.Path(), "frames", v.Frames())
 	}

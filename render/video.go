@@ -80,7 +80,9 @@ func (v *VideoWriter) Frames() int { return v.frames }
 // Path returns the file name.
 func (v *VideoWriter) Path() string { return v.path }
 
-// Close finalizes the file (writes the container index); the video plays only after it.
+// Close finalizes the file (writes the container index; the video plays only after it), then
+// reads it back: a file that does not open, or holds fewer frames than were written (a full
+// disk cuts it silently), is an error.
 func (v *VideoWriter) Close() error {
 	if v.vw == nil {
 		return nil
@@ -89,6 +91,31 @@ func (v *VideoWriter) Close() error {
 	v.vw = nil
 	if err != nil {
 		return errorf(ErrVideo, "%s: finalizing: %v", v.path, err)
+	}
+	if v.frames == 0 {
+		return nil
+	}
+	return VerifyVideo(v.path, v.frames)
+}
+
+// VerifyVideo reopens a finished video and checks that it decodes and that its container
+// declares the frames written (±1: containers round their duration).
+func VerifyVideo(path string, written int) error {
+	vc, err := gocv.VideoCaptureFileWithAPI(path, gocv.VideoCaptureFFmpeg)
+	if err != nil || !vc.IsOpened() {
+		if vc != nil {
+			vc.Close()
+		}
+		return errorf(ErrVideo, "%s: written but unreadable (a full disk or a killed writer); %d frames are lost", path, written)
+	}
+	defer vc.Close()
+	m := gocv.NewMat()
+	defer m.Close()
+	if !vc.Read(&m) || m.Empty() {
+		return errorf(ErrVideo, "%s: written but no frame decodes (a full disk or a killed writer); %d frames are lost", path, written)
+	}
+	if n := int(vc.Get(gocv.VideoCaptureFrameCount)); n > 0 && n < written-1 {
+		return errorf(ErrVideo, "%s: %d frames written but the file holds %d (a full disk?)", path, written, n)
 	}
 	return nil
 }

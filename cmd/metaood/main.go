@@ -36,6 +36,9 @@ var commands = []command{
 var errUsage = errors.New("usage")
 
 func main() {
+	// A reader that goes away (`metaood run | head -1`) makes writes to stdout fail with EPIPE,
+	// an output that failed, instead of killing the process before the video is finalized.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()

@@ -57,7 +57,9 @@ func runFlags(c *config.Run, fs *pflag.FlagSet) (cfgFile *string, noVideo, repla
 	fs.StringVar(&c.CSV, "csv", c.CSV, "per-frame summary CSV in --out (\"\" = none)")
 	fs.BoolVar(&c.Stdout, "stdout", c.Stdout, "print events on stdout too")
 	fs.IntVar(&c.Evidence, "evidence", c.Evidence, "save every Nth annotated frame (and emergency frames) as PNG in --out/frames")
-	fs.StringVar(&c.Webhook, "webhook", c.Webhook, "POST each event as JSON to this URL")
+	fs.StringVar(&c.Webhook, "webhook", c.Webhook, "POST each event as JSON to this URL (retried with backoff while the receiver is down)")
+	fs.DurationVar(&c.StallTimeout, "stall-timeout", c.StallTimeout, "declare a camera or stream lost when no frame came for this long, and reopen it (0 = 10s)")
+	fs.BoolVar(&c.AllowPartial, "allow-partial", c.AllowPartial, "exit 0 when a replayed file ended early (truncated); default: exit status 1")
 	fs.StringVar(&c.WebRTC, "webrtc", c.WebRTC, "serve the live viewer at ADDR (--webrtc alone: "+stream.DefaultAddr+")")
 	fs.Lookup("webrtc").NoOptDefVal = stream.DefaultAddr
 	fs.StringVar(&c.Token, "token", c.Token, "bearer token the live viewer requires (page ?token=, /whep, /metrics)")
@@ -180,27 +182,34 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	printSummary(os.Stderr, c, sum, outs)
 	if err == nil {
-		err = runFailure(sum)
+		err = runFailure(c, sum)
 	}
 	return err
 }
 
-// runFailure turns a run that finished but did not do its job into a non-zero exit, so rigs and
-// scripts notice: an output that failed (its file is still closed, the rest kept), or sources
-// that all failed before delivering a frame.
-func runFailure(s pipeline.Summary) error {
+// runFailure turns a run that finished but did not do what was asked into a non-zero exit, so
+// rigs and scripts notice: an output that failed (its file is still closed, the rest kept),
+// sources that all failed before delivering a frame, every frame failing (e.g. a model that
+// outputs NaN), or a replayed file that ended early (unless --allow-partial).
+func runFailure(c config.Run, s pipeline.Summary) error {
 	switch {
 	case len(s.SinkErrors) > 0:
 		return fmt.Errorf("%w: %s", errOutputFailed, strings.Join(s.SinkErrors, "; "))
 	case s.Frames == 0 && len(s.SourceErrors) > 0:
 		return fmt.Errorf("%w: %s", errNoFrames, strings.Join(s.SourceErrors, "; "))
+	case s.Frames > 0 && s.FrameErrors == s.Frames:
+		return fmt.Errorf("%w: %d of %d (first: %s)", errAllFramesFailed, s.FrameErrors, s.Frames, strings.Join(s.FirstErrors, "; "))
+	case len(s.EarlyEnds) > 0 && !c.AllowPartial:
+		return fmt.Errorf("%w: %s (--allow-partial accepts it)", errEndedEarly, strings.Join(s.EarlyEnds, "; "))
 	}
 	return nil
 }
 
 var (
-	errOutputFailed = errors.New("an output failed during the run (the others were kept)")
-	errNoFrames     = errors.New("no frame was processed: every source failed")
+	errOutputFailed    = errors.New("an output failed during the run (the others were kept)")
+	errNoFrames        = errors.New("no frame was processed: every source failed")
+	errAllFramesFailed = errors.New("every frame failed")
+	errEndedEarly      = errors.New("a source ended before its end (truncated or corrupt; what was read is kept)")
 )
 
 // runPipeline runs c through the app; stdout receives the events when c.Stdout, info the lines

@@ -494,7 +494,8 @@ func TestRunInferAndViewerOptions(t *testing.T) {
 	}
 }
 
-// TestRunFailure: a run whose outputs or sources all failed exits non-zero; a normal one does not.
+// TestRunFailure: a run whose outputs, sources or frames all failed, or whose file ended early,
+// exits non-zero; a normal one does not, nor an early end with --allow-partial.
 func TestRunFailure(t *testing.T) {
 	for _, tc := range []struct {
 		s    pipeline.Summary
@@ -504,9 +505,17 @@ func TestRunFailure(t *testing.T) {
 		{pipeline.Summary{Frames: 10, SourceErrors: []string{"cam2: lost"}}, nil},
 		{pipeline.Summary{Frames: 0, SourceErrors: []string{"rtsp: refused"}}, errNoFrames},
 		{pipeline.Summary{Frames: 10, SinkErrors: []string{"events: disk full"}}, errOutputFailed},
+		{pipeline.Summary{Frames: 10, FrameErrors: 10, FirstErrors: []string{"NaN"}}, errAllFramesFailed},
+		{pipeline.Summary{Frames: 10, FrameErrors: 9}, nil},
+		{pipeline.Summary{Frames: 7, EarlyEnds: []string{"cut.mp4: truncated"}}, errEndedEarly},
 	} {
-		if err := runFailure(tc.s); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+		if err := runFailure(config.Default(), tc.s); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 			t.Errorf("%+v: %v, want %v", tc.s, err, tc.want)
 		}
+	}
+	partial := config.Default()
+	partial.AllowPartial = true
+	if err := runFailure(partial, pipeline.Summary{Frames: 7, EarlyEnds: []string{"cut.mp4: truncated"}}); err != nil {
+		t.Errorf("--allow-partial: %v, want nil", err)
 	}
 }

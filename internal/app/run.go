@@ -92,10 +92,12 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 	defer model.Engine.Close()
 	outs.Provider = model.Engine.Provider()
 
-	// Outputs: files first (they can fail), then the servers.
-	var sinks []pipeline.Sink
+	// Outputs: files first (they can fail), then the servers. The pipeline closes its sinks in
+	// order, so they are listed by value: events, CSV and video are finalized before stdout and
+	// the webhook drain (a second Ctrl-C during the drain then costs only network events).
+	var sinks, late []pipeline.Sink
 	closeAll := func() {
-		for _, s := range sinks {
+		for _, s := range append(sinks, late...) {
 			s.Close()
 		}
 	}
@@ -117,10 +119,10 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 	if c.Stdout {
 		// stdout is a live edge: a reader that stops reading loses lines, it does not stall the run.
 		lw := pipeline.NewLiveWriter(o.Stdout, 1024)
-		sinks = append(sinks, pipeline.NewJSONLSink("stdout", lw, lw))
+		late = append(late, pipeline.NewJSONLSink("stdout", lw, lw))
 	}
 	if c.Webhook != "" {
-		sinks = append(sinks, pipeline.NewWebhookSink(c.Webhook, 256, 2*time.Second, log))
+		late = append(late, pipeline.NewWebhookSink(c.Webhook, 256, 2*time.Second, log))
 	}
 	ropts := render.SinkOptions{Dir: outs.Dir, Video: c.Video, FPS: videoFPS(srcs), Multi: len(srcs) > 1,
 		Corridor: tracker.Corridor, EvidenceEvery: c.Evidence, Log: log}
@@ -153,7 +155,7 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 		outs.Viewer, outs.ViewerWithToken = srv.RedactedURL(), srv.URL()
 	}
 	rs := render.NewSink(ropts)
-	sinks = append(sinks, rs)
+	sinks, late = append(append(sinks, rs), late...), nil
 	if o.Progress != nil && !c.Realtime {
 		sinks = append(sinks, pipeline.NewProgressSink(o.Progress, c.Frames))
 	}
@@ -191,7 +193,7 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 
 	sum, err := pipeline.Run(ctx, pipeline.Config{
 		Sources: srcs, Segmenter: model.Segmenter, Analyzer: NewAnalyzer(c, roi), Classifier: model.Classifier, Tracker: tr,
-		Sinks: sinks, Batch: c.Batch, Workers: c.Workers, WorkerNice: c.WorkerNice, MaxFrames: c.Frames, Provider: outs.Provider,
+		Sinks: sinks, Batch: c.Batch, Workers: c.Workers, WorkerNice: c.WorkerNice, MaxFrames: c.Frames, Provider: outs.Provider, StallTimeout: c.StallTimeout,
 		Metrics: metrics, Log: log, Recycle: capture.Recycle,
 	})
 	outs.Videos = rs.Videos()

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/metaood/metaood/capture"
+)
+
+// TestMain lets a test run the real command in a child process (METAOOD_TEST_MAIN=1, the
+// arguments in METAOOD_TEST_ARGS separated by \x1f): signals and exit statuses are the point.
+func TestMain(m *testing.M) {
+	if os.Getenv("METAOOD_TEST_MAIN") == "1" {
+		os.Args = append([]string{"metaood"}, strings.Split(os.Getenv("METAOOD_TEST_ARGS"), "\x1f")...)
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// metaoodChild is the command `metaood args…` run by the test binary itself.
+func metaoodChild(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "METAOOD_TEST_MAIN=1", "METAOOD_TEST_ARGS="+strings.Join(args, "\x1f"))
+	return cmd
+}
+
+// TestRunStdoutReaderGone: `metaood run --stdout | head -1` (the reader gone at once) is an output
+// that failed, not a SIGPIPE death: the run finishes, the video and the CSV are complete, the
+// summary names the failed output and the exit status is 1.
+func TestRunStdoutReaderGone(t *testing.T) {
+	dir := t.TempDir()
+	cmd := metaoodChild(t, "run", "--source", "synth:frames=40,size=256x128", "--stdout", "--out", dir, "--log-level", "error")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // the reader is gone before the first line
+	cmd.Stdout = w
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	w.Close()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || ee.Sys().(syscall.WaitStatus).Signaled() {
+		t.Fatalf("exit: %v, want status 1 (not a signal)\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "output failed: stdout") {
+		t.Errorf("summary does not name the failed output:\n%s", stderr.String())
+	}
+	csv, _ := os.ReadFile(filepath.Join(dir, "summary.csv"))
+	if n := strings.Count(string(csv), "\n"); n != 41 {
+		t.Errorf("summary.csv has %d lines, want a header and 40 rows", n)
+	}
+	src, err := capture.Open(filepath.Join(dir, "annotated.mp4"), capture.Options{}, nil)
+	if err != nil {
+		t.Fatalf("annotated video unreadable: %v", err)
+	}
+	if frames, err := capture.ReadAll(t.Context(), src, 0); err != nil || len(frames) != 40 {
+		t.Errorf("annotated video: %d frames, err %v; want 40", len(frames), err)
+	}
+}
