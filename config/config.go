@@ -141,6 +141,10 @@ var (
 	levels    = []string{"debug", "info", "warn", "error"}
 )
 
+// specKeys are the parameter keys of source specs (synthetic drives, cameras): a source that
+// starts with one is the tail of the source before it, cut at a comma.
+var specKeys = []string{"seed", "frames", "size", "fps", "anomalies", "first", "step"}
+
 // MaxWorkers bounds the postproc workers: more than this only costs memory and threads.
 const MaxWorkers = 256
 
@@ -160,6 +164,12 @@ var LogFormats = []string{"text", "json"}
 func (c Run) Validate() error {
 	bad := func(key, format string, args ...any) error {
 		return fmt.Errorf("%w: %s (--%s): %s", ErrConfig, key, strings.ReplaceAll(key, "_", "-"), fmt.Sprintf(format, args...))
+	}
+	for i, src := range c.Sources {
+		if k, _, ok := strings.Cut(src, "="); ok && i > 0 && oneOf(strings.TrimSpace(k), specKeys) {
+			return bad("source", "%q looks like the rest of %q: a YAML list like [a,b] splits at commas; quote the source, e.g. sources: ['%s,%s']",
+				src, c.Sources[i-1], c.Sources[i-1], src)
+		}
 	}
 	switch {
 	case len(c.Sources) == 0:

@@ -60,6 +60,7 @@ func TestConfErrors(t *testing.T) {
 		{"metrics: 0.0.0.0:9090\npublic: true", "pass --token SECRET or drop --public"},
 		{"webrtc: 127.0.0.1:99999", "webrtc (--webrtc)"},
 		{"workers: 100000", "workers (--workers)"},
+		{"sources: [synth:frames=3,size=64x32]", "quote the source"},
 		{"webhook: 'http://'", "webhook (--webhook)"},
 		{"video: out.xyz", "video (--video)"},
 		{"stall_timeout: -1s", "stall_timeout (--stall-timeout)"},

@@ -307,3 +307,22 @@ func TestWithThreshold(t *testing.T) {
 		t.Errorf("override predicts %v, model %v", b, a)
 	}
 }
+
+// TestParseStrict: a misspelt key, a key given twice, a second document and threshold 0 are
+// errors (each would silently change what the classifier does).
+func TestParseStrict(t *testing.T) {
+	good := string(DefaultJSON())
+	if _, err := Parse([]byte(good)); err != nil {
+		t.Fatalf("the default file: %v", err)
+	}
+	for name, doc := range map[string]string{
+		"misspelt key":   strings.Replace(good, `"format"`, `"threshhold": 0.7, "format"`, 1),
+		"duplicate key":  strings.Replace(good, `"format"`, `"kind": "lr", "format"`, 1),
+		"two documents":  good + "\n{}",
+		"threshold zero": strings.Replace(good, `"threshold": 0.5`, `"threshold": 0`, 1),
+	} {
+		if _, err := Parse([]byte(doc)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

@@ -96,12 +96,64 @@ func Load(path string) (*Model, error) {
 }
 
 // Parse decodes and checks a classifier document.
+// Unknown keys (a misspelt "threshhold") and keys given twice are errors: either would leave a
+// setting silently at its default.
 func Parse(data []byte) (*Model, error) {
-	var f File
-	if err := json.Unmarshal(data, &f); err != nil {
+	if err := noDuplicateKeys(data); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
+	var f File
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: more than one JSON value in the file", ErrFormat)
+	}
 	return New(f)
+}
+
+// noDuplicateKeys walks a JSON document and reports the first object key given twice.
+func noDuplicateKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var walk func() error
+	walk = func() error {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch t {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				key, _ := k.(string)
+				if seen[key] {
+					return fmt.Errorf("key %q given twice", key)
+				}
+				seen[key] = true
+				if err := walk(); err != nil {
+					return err
+				}
+			}
+			_, err = dec.Token() // '}'
+			return err
+		case json.Delim('['):
+			for dec.More() {
+				if err := walk(); err != nil {
+					return err
+				}
+			}
+			_, err = dec.Token() // ']'
+			return err
+		}
+		return nil
+	}
+	return walk()
 }
 
 // New checks f and builds the model from it (f's slices are copied).
@@ -148,8 +200,8 @@ func New(f File) (*Model, error) {
 	thr := DefaultThreshold
 	if f.Threshold != nil {
 		thr = *f.Threshold
-		if !(thr >= 0 && thr <= 1) {
-			return nil, fmt.Errorf("%w: threshold %v outside [0, 1]", ErrValue, thr)
+		if !(thr > 0 && thr <= 1) { // 0 would remove every component
+			return nil, fmt.Errorf("%w: threshold %v outside (0, 1]", ErrValue, thr)
 		}
 	}
 	m := &Model{f: f, thr: thr, in: n, dims: []int{n}}

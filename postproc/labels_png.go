@@ -40,6 +40,12 @@ func ReadLabelPNG(path string) (labels []uint8, w, h int, err error) {
 	if _, paletted := cfg.ColorModel.(color.Palette); !paletted && cfg.ColorModel != color.GrayModel {
 		return nil, 0, 0, fmt.Errorf("%s: %w (want 8-bit grayscale or paletted train ids)", path, ErrLabelImage)
 	}
+	// Go scales gray below 8 bits to 0..255 (a 1-bit mask reads as 0/255): the labels would be
+	// wrong without a word. IHDR: bit depth at byte 24, colour type (0 = gray) at 25.
+	var ihdr [26]byte
+	if _, err := f.ReadAt(ihdr[:], 0); err == nil && ihdr[25] == 0 && ihdr[24] != 8 {
+		return nil, 0, 0, fmt.Errorf("%s: %w: %d-bit grayscale (want 8-bit train ids; re-save it as 8-bit)", path, ErrLabelImage, ihdr[24])
+	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, 0, 0, fmt.Errorf("%s: %w", path, err)
 	}

@@ -2,6 +2,7 @@ package postproc
 
 import (
 	"bytes"
+	"compress/zlib"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -64,5 +65,39 @@ func TestReadLabelPNGBomb(t *testing.T) {
 				t.Errorf("allocated %d MiB before refusing the file", got>>20)
 			}
 		})
+	}
+}
+
+// TestReadLabelPNGLowBitDepth: a 1-bit grayscale mask would read as 0/255 (Go scales gray to 8
+// bits): refused, naming the bit depth.
+func TestReadLabelPNGLowBitDepth(t *testing.T) {
+	// A 2×1 1-bit gray PNG (pixels 0 and 1), written by hand: Go's encoder writes 8 bits only.
+	var b bytes.Buffer
+	b.Write([]byte("\x89PNG\r\n\x1a\n"))
+	chunk := func(typ string, data []byte) {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(data)))
+		b.Write(n[:])
+		crc := crc32.NewIEEE()
+		crc.Write([]byte(typ))
+		crc.Write(data)
+		b.WriteString(typ)
+		b.Write(data)
+		binary.BigEndian.PutUint32(n[:], crc.Sum32())
+		b.Write(n[:])
+	}
+	chunk("IHDR", []byte{0, 0, 0, 2, 0, 0, 0, 1, 1, 0, 0, 0, 0}) // 2×1, depth 1, gray
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write([]byte{0, 0x40}) // filter 0, pixels 0 1
+	zw.Close()
+	chunk("IDAT", z.Bytes())
+	chunk("IEND", nil)
+	path := filepath.Join(t.TempDir(), "mask.png")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := ReadLabelPNG(path); !errors.Is(err, ErrLabelImage) || !strings.Contains(err.Error(), "1-bit") {
+		t.Errorf("1-bit gray: %v, want ErrLabelImage naming the bit depth", err)
 	}
 }
