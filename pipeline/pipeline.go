@@ -46,6 +46,9 @@ type Config struct {
 	// BlockedGrace is how long a stop waits for a source's blocked open or read (a network
 	// stream ignores cancellation) before leaving it to finish in the background; default 2 s.
 	BlockedGrace time.Duration
+	// Hurry, when closed, stops at once: sources and stages are cancelled without draining the
+	// frames in flight; the sinks are still closed (the video finalized). May be nil.
+	Hurry <-chan struct{}
 	// StallTimeout declares a Device source lost when no frame has come for this long (a network
 	// stream that hangs without closing), and reopens it; default 10 s, negative disables it.
 	StallTimeout time.Duration
@@ -124,6 +127,16 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		context.AfterFunc(stageCtx, func() { t.Stop() })
 	})
 	defer stopWatch()
+	if cfg.Hurry != nil {
+		go func() {
+			select {
+			case <-cfg.Hurry:
+				stopSources()
+				hardStop()
+			case <-stageCtx.Done():
+			}
+		}()
+	}
 
 	maps := make(chan job, 2)
 	analysed := make(chan *Result, 2)

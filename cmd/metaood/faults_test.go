@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/metaood/metaood/capture"
 )
@@ -65,5 +68,53 @@ func TestRunStdoutReaderGone(t *testing.T) {
 	}
 	if frames, err := capture.ReadAll(t.Context(), src, 0); err != nil || len(frames) != 40 {
 		t.Errorf("annotated video: %d frames, err %v; want 40", len(frames), err)
+	}
+}
+
+// TestRunDoubleInterrupt: a second Ctrl-C while the run drains (here: a webhook whose receiver
+// hangs) stops at once but still finalizes the outputs: the video is readable and holds every
+// frame the CSV lists.
+func TestRunDoubleInterrupt(t *testing.T) {
+	hang := make(chan struct{})
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer recv.Close()
+	defer close(hang) // first: the handlers return, then the server closes
+	dir := t.TempDir()
+	cmd := metaoodChild(t, "run", "--source", "synth:frames=0,size=256x128", "--realtime", "--stdout=false", "--out", dir,
+		"--log-level", "error", "--webhook", recv.URL)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	csvPath := filepath.Join(dir, "summary.csv")
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) { // running: some frames through
+		if b, _ := os.ReadFile(csvPath); strings.Count(string(b), "\n") > 10 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	time.Sleep(500 * time.Millisecond) // draining: the webhook waits on its receiver
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signaled() {
+		t.Fatalf("killed by the second Ctrl-C: %v\n%s", err, stderr.String())
+	}
+	csv, _ := os.ReadFile(csvPath)
+	rows := strings.Count(string(csv), "\n") - 1
+	src, err := capture.Open(filepath.Join(dir, "annotated.mp4"), capture.Options{}, nil)
+	if err != nil {
+		t.Fatalf("annotated video unreadable after a double Ctrl-C: %v\n%s", err, stderr.String())
+	}
+	frames, err := capture.ReadAll(t.Context(), src, 0)
+	if err != nil || rows < 10 || len(frames) != rows {
+		t.Errorf("video %d frames (err %v), CSV %d rows; want the same, at least 10", len(frames), err, rows)
 	}
 }

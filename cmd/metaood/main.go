@@ -41,11 +41,22 @@ func main() {
 	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
+		// The first Ctrl-C stops gracefully (frames in flight finished, outputs finalized); a
+		// second one stops at once but still finalizes the outputs; a third one kills.
 		<-ctx.Done()
-		stop() // the first Ctrl-C stops gracefully (outputs finalized); a second one kills at once
+		again := make(chan os.Signal, 1)
+		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+		stop()
+		<-again
+		fmt.Fprintln(os.Stderr, "metaood: stopping now: frames in flight are dropped, outputs are still finalized (once more kills)")
+		close(hurry)
+		signal.Stop(again)
 	}()
 	os.Exit(dispatch(ctx, os.Args[1:]))
 }
+
+// hurry is closed by a second Ctrl-C: a run then stops at once and only finalizes its outputs.
+var hurry = make(chan struct{})
 
 func dispatch(ctx context.Context, args []string) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {

@@ -215,7 +215,7 @@ var (
 // runPipeline runs c through the app; stdout receives the events when c.Stdout, info the lines
 // that tell the user where to look (and a progress bar when it is a terminal).
 func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, info io.Writer) (pipeline.Summary, app.Outputs, error) {
-	o := app.Options{Log: log, Stdout: stdout, Ready: func(outs app.Outputs) {
+	o := app.Options{Log: log, Stdout: stdout, Hurry: hurry, Ready: func(outs app.Outputs) {
 		if outs.Metrics != "" {
 			fmt.Fprintf(info, "metrics: http://%s/metrics\n", outs.Metrics)
 		}

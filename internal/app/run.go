@@ -45,6 +45,9 @@ type Options struct {
 	Stdout io.Writer
 	// Progress is where a progress bar goes (a terminal); nil: none.
 	Progress io.Writer
+	// Hurry, when closed, stops the run at once: frames in flight are dropped, the outputs are
+	// still finalized (a second Ctrl-C). May be nil.
+	Hurry <-chan struct{}
 	// Ready is called once everything is set up and served, before the first frame: the
 	// command prints where to look. May be nil.
 	Ready func(Outputs)
@@ -193,7 +196,7 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 
 	sum, err := pipeline.Run(ctx, pipeline.Config{
 		Sources: srcs, Segmenter: model.Segmenter, Analyzer: NewAnalyzer(c, roi), Classifier: model.Classifier, Tracker: tr,
-		Sinks: sinks, Batch: c.Batch, Workers: c.Workers, WorkerNice: c.WorkerNice, MaxFrames: c.Frames, Provider: outs.Provider, StallTimeout: c.StallTimeout,
+		Sinks: sinks, Batch: c.Batch, Workers: c.Workers, WorkerNice: c.WorkerNice, MaxFrames: c.Frames, Provider: outs.Provider, StallTimeout: c.StallTimeout, Hurry: o.Hurry,
 		Metrics: metrics, Log: log, Recycle: capture.Recycle,
 	})
 	outs.Videos = rs.Videos()
