@@ -10,7 +10,7 @@ export GOEXPERIMENT ?= simd
 PURE_PKGS := ./frame/... ./synth/... ./onnx/... ./segmodel/... ./postproc/... ./metaclf/... ./calib/... ./event/... ./internal/npy/... ./finetune/... ./oodeval/... ./internal/sdnotify/... ./internal/progress/... ./internal/counterdump/... ./pipeline/...
 TEST_FLAGS ?= -race -shuffle=on -timeout=25m -count=1
 
-.PHONY: help setup setup-run build run test bench clean
+.PHONY: help setup setup-run build run test fuzz bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,6 +35,22 @@ test: setup ## every test (tests on real data skip when the shared data set is a
 	$(GO) test $(TEST_FLAGS) ./...
 	GOEXPERIMENT= $(GO) test $(TEST_FLAGS) ./postproc/...   # the scalar kernels, as a plain `go build` gets them
 	$(GO) test -tags matprofile -count=1 ./capture/... ./infer/... ./render/... ./cmd/metaood/...   # no gocv.Mat left open
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=2s FUZZ_TARGETS="$(FUZZ_QUICK)"   # every parser a user feeds, a little
+
+# Fuzz targets: package:Target. `make fuzz` runs each for FUZZTIME (default 60s); new crashers land in
+# the package's testdata/fuzz and then fail `go test` until fixed.
+FUZZ_QUICK := ./config:FuzzParse ./metaclf:FuzzParse ./postproc:FuzzReadLabelPNG ./internal/npy:FuzzRead \
+	./internal/npy:FuzzParseHeader ./synth:FuzzParseSpec ./frame:FuzzParseSize ./event:FuzzParseCorridor ./calib:FuzzReadCSV
+FUZZ_ALL := $(FUZZ_QUICK) ./capture:FuzzParseSpec ./stream:FuzzWHEPOffer ./stream:FuzzReadMarker ./onnx:FuzzLoad \
+	./segmodel:FuzzFromONNX ./synth:FuzzDecodeGTPNG ./synth:FuzzParseSize ./oodeval:FuzzPixelMetrics
+FUZZTIME ?= 60s
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+
+fuzz: ## fuzz every parser a user touches, FUZZTIME each (default 60s; `make test` runs the pure ones 2s each)
+	@set -eo pipefail; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+	  echo "== fuzz $$pkg $$fn ($(FUZZTIME))"; \
+	  $(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s $$pkg 2>&1 | tail -n 3; \
+	done
 
 bench: build ## benchmarks that print tables: postproc (AVX2 and scalar), metaclf, `metaood bench` (~1 min)
 	@echo "== postproc: one 19x512x1024 map, 36 components, one core (kernels of GOEXPERIMENT=$(GOEXPERIMENT))"

@@ -101,3 +101,22 @@ func TestReadLabelPNGLowBitDepth(t *testing.T) {
 		t.Errorf("1-bit gray: %v, want ErrLabelImage naming the bit depth", err)
 	}
 }
+
+// FuzzReadLabelPNG: any bytes as a --gt file: an error or labels of the declared size, never a
+// panic or a huge allocation.
+func FuzzReadLabelPNG(f *testing.F) {
+	f.Add(pngHeaderOnly(4, 4, 8, 0))
+	f.Add(pngHeaderOnly(1<<15, 1<<15, 8, 0))
+	f.Add([]byte("\x89PNG\r\n\x1a\n"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(dir, "gt.png")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		labels, w, h, err := ReadLabelPNG(path)
+		if err == nil && (len(labels) != w*h || w*h > MaxLabelPixels) {
+			t.Fatalf("%dx%d with %d labels", w, h, len(labels))
+		}
+	})
+}
