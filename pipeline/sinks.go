@@ -1,7 +1,7 @@
 package pipeline
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -13,17 +13,56 @@ import (
 	"github.com/metaood/metaood/event"
 )
 
-// JSONLSink writes each event as one JSON line. Lines are flushed as they are written so a crash
-// loses nothing already emitted.
+// JSONLSink writes each event as one JSON line, with one write: a crash loses nothing already
+// emitted, and a file never ends in half a line (lineWriter).
 type JSONLSink struct {
 	name  string
-	w     *bufio.Writer
+	w     lineWriter
+	buf   []byte
 	close func() error
+}
+
+// lineWriter takes whole lines.
+type lineWriter interface{ WriteLine(b []byte) error }
+
+// plainLines writes each line with one Write (a pipe, a LiveWriter).
+type plainLines struct{ w io.Writer }
+
+func (p plainLines) WriteLine(b []byte) error {
+	_, err := p.w.Write(b)
+	return err
+}
+
+// fileLines appends whole lines to a file: a write that fails part-way (a full disk) is cut
+// back to the last complete line, and later lines are refused with the same error.
+type fileLines struct {
+	f    *os.File
+	size int64 // bytes of complete lines
+	err  error
+}
+
+func (l *fileLines) WriteLine(b []byte) error {
+	if l.err != nil {
+		return l.err
+	}
+	n, err := l.f.Write(b)
+	if err != nil {
+		l.err = err
+		if n > 0 {
+			l.f.Truncate(l.size) // the file ends with the last complete line
+		}
+		return err
+	}
+	l.size += int64(n)
+	return nil
 }
 
 // NewJSONLSink writes events to w; closer (may be nil) is called by Close.
 func NewJSONLSink(name string, w io.Writer, closer io.Closer) *JSONLSink {
-	s := &JSONLSink{name: name, w: bufio.NewWriter(w)}
+	s := &JSONLSink{name: name, w: plainLines{w}}
+	if f, ok := w.(*os.File); ok {
+		s.w = &fileLines{f: f}
+	}
 	if closer != nil {
 		s.close = closer.Close
 	}
@@ -44,9 +83,8 @@ func (s *JSONLSink) Frame(*Result) error { return nil }
 
 // Event implements Sink.
 func (s *JSONLSink) Event(_ event.Event, line []byte) error {
-	s.w.Write(line)
-	s.w.WriteByte('\n')
-	if err := s.w.Flush(); err != nil {
+	s.buf = append(append(s.buf[:0], line...), '\n')
+	if err := s.w.WriteLine(s.buf); err != nil {
 		return fmt.Errorf("%s: %w", s.name, err)
 	}
 	return nil
@@ -54,11 +92,9 @@ func (s *JSONLSink) Event(_ event.Event, line []byte) error {
 
 // Close implements Sink.
 func (s *JSONLSink) Close() error {
-	err := s.w.Flush()
+	var err error
 	if s.close != nil {
-		if cerr := s.close(); err == nil {
-			err = cerr
-		}
+		err = s.close()
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.name, err)
@@ -69,11 +105,14 @@ func (s *JSONLSink) Close() error {
 // CSVHeader is the header of the per-frame summary CSV.
 var CSVHeader = []string{"source", "frame", "capture_ts", "latency_ms", "components", "kept", "rejected", "max_entropy", "emergency", "error"}
 
-// CSVSink writes one summary row per processed frame.
+// CSVSink writes one summary row per processed frame, each with one write (fileLines): a crash
+// loses nothing already written and a full disk leaves no half row.
 type CSVSink struct {
 	path string
 	f    *os.File
-	w    *csv.Writer
+	out  *fileLines
+	rec  bytes.Buffer
+	w    *csv.Writer // into rec
 	row  []string
 }
 
@@ -83,12 +122,24 @@ func CreateCSV(path string) (*CSVSink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: CSV file %s: %v (the CSV needs a writable path)", ErrOutDir, path, err)
 	}
-	s := &CSVSink{path: path, f: f, w: csv.NewWriter(f), row: make([]string, len(CSVHeader))}
-	if err := s.w.Write(CSVHeader); err != nil {
+	s := &CSVSink{path: path, f: f, out: &fileLines{f: f}, row: make([]string, len(CSVHeader))}
+	s.w = csv.NewWriter(&s.rec)
+	if err := s.write(CSVHeader); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
+}
+
+// write encodes one record and appends it to the file.
+func (s *CSVSink) write(rec []string) error {
+	s.rec.Reset()
+	s.w.Write(rec)
+	s.w.Flush()
+	if err := s.w.Error(); err != nil {
+		return err
+	}
+	return s.out.WriteLine(s.rec.Bytes())
 }
 
 // Frame implements Sink.
@@ -113,7 +164,7 @@ func (s *CSVSink) Frame(r *Result) error {
 	s.row[7] = strconv.FormatFloat(float64(maxE), 'g', -1, 32)
 	s.row[8] = strconv.FormatBool(r.Emergency)
 	s.row[9] = errText
-	if err := s.w.Write(s.row); err != nil {
+	if err := s.write(s.row); err != nil {
 		return fmt.Errorf("%s: %w", s.path, err)
 	}
 	return nil
@@ -124,11 +175,7 @@ func (s *CSVSink) Event(event.Event, []byte) error { return nil }
 
 // Close implements Sink.
 func (s *CSVSink) Close() error {
-	s.w.Flush()
-	err := s.w.Error()
-	if cerr := s.f.Close(); err == nil {
-		err = cerr
-	}
+	err := s.f.Close()
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.path, err)
 	}

@@ -118,3 +118,43 @@ func TestRunDoubleInterrupt(t *testing.T) {
 		t.Errorf("video %d frames (err %v), CSV %d rows; want the same, at least 10", len(frames), err, rows)
 	}
 }
+
+// TestRunDiskFull: the output folder on a full disk (a 320 KiB tmpfs in a user and mount
+// namespace). The run is not a crash and does not exit 0: the outputs that failed are named, and
+// what was written ends with complete lines (the events file and the CSV are cut back to the
+// last whole line).
+func TestRunDiskFull(t *testing.T) {
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("unshare (util-linux) is missing: `make setup` installs it")
+	}
+	if err := exec.Command("unshare", "-Urm", "true").Run(); err != nil {
+		t.Skipf("this machine allows no user namespaces (%v): the disk-full test needs one for its tmpfs", err)
+	}
+	dir, saved := t.TempDir(), t.TempDir()
+	args := []string{"run", "--source", "synth:frames=300,size=256x128", "--input-size", "256x128", "--force", "--out", dir,
+		"--stdout=false", "--log-level", "error"}
+	// Inside the namespace: mount the tmpfs over dir, run, copy what is left out, keep the status.
+	script := `mount -t tmpfs -o size=320k tmpfs "$1" || exit 99; "$2" -test.run='^$'; rc=$?; cp -a "$1"/. "$3"/; exit $rc`
+	cmd := exec.Command("unshare", "-Urm", "sh", "-c", script, "sh", dir, os.Args[0], saved)
+	cmd.Env = append(os.Environ(), "METAOOD_TEST_MAIN=1", "METAOOD_TEST_ARGS="+strings.Join(args, "\x1f"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want status 1 (outputs failed)\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "output failed") || !strings.Contains(stderr.String(), "no space left") {
+		t.Errorf("the summary does not name the outputs that failed:\n%s", stderr.String())
+	}
+	for _, name := range []string{"events.jsonl", "summary.csv"} {
+		b, err := os.ReadFile(filepath.Join(saved, name))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if len(b) > 0 && b[len(b)-1] != '\n' {
+			t.Errorf("%s (%d bytes) ends in half a line: %q", name, len(b), b[max(0, len(b)-60):])
+		}
+	}
+}
