@@ -95,37 +95,15 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 	defer model.Engine.Close()
 	outs.Provider = model.Engine.Provider()
 
-	// Outputs: files first (they can fail), then the servers. The pipeline closes its sinks in
-	// order, so they are listed by value: events, CSV and video are finalized before stdout and
-	// the webhook drain (a second Ctrl-C during the drain then costs only network events).
-	var sinks, late []pipeline.Sink
+	// Outputs: files first (they can fail), then the servers.
+	sinks, late, err := openSinks(c, &outs, o.Stdout, log)
+	if err != nil {
+		return pipeline.Summary{}, outs, err
+	}
 	closeAll := func() {
 		for _, s := range append(sinks, late...) {
 			s.Close()
 		}
-	}
-	outs.Events = pipeline.OutPath(outs.Dir, c.Events)
-	js, err := pipeline.CreateJSONL(outs.Events)
-	if err != nil {
-		return pipeline.Summary{}, outs, err
-	}
-	sinks = append(sinks, js)
-	if c.CSV != "" {
-		outs.CSV = pipeline.OutPath(outs.Dir, c.CSV)
-		cs, err := pipeline.CreateCSV(outs.CSV)
-		if err != nil {
-			closeAll()
-			return pipeline.Summary{}, outs, err
-		}
-		sinks = append(sinks, cs)
-	}
-	if c.Stdout {
-		// stdout is a live edge: a reader that stops reading loses lines, it does not stall the run.
-		lw := pipeline.NewLiveWriter(o.Stdout, 1024)
-		late = append(late, pipeline.NewJSONLSink("stdout", lw, lw))
-	}
-	if c.Webhook != "" {
-		late = append(late, pipeline.NewWebhookSink(c.Webhook, 256, 2*time.Second, log))
 	}
 	ropts := render.SinkOptions{Dir: outs.Dir, Video: c.Video, FPS: videoFPS(srcs), Multi: len(srcs) > 1,
 		Corridor: tracker.Corridor, EvidenceEvery: c.Evidence, Log: log}
@@ -163,22 +141,16 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 		sinks = append(sinks, pipeline.NewProgressSink(o.Progress, c.Frames))
 	}
 	if c.Metrics != "" {
-		ln, err := net.Listen("tcp", c.Metrics)
+		addr, done, err := serveMetrics(runCtx, c, metrics)
 		if err != nil {
 			if srv != nil {
 				srv.Close() // never served
 			}
 			closeAll()
-			return pipeline.Summary{}, outs, fmt.Errorf("--metrics %s: %v (pick a free host:port)", c.Metrics, err)
+			return pipeline.Summary{}, outs, err
 		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", stream.Guard(metrics.Handler(), c.Token, c.Public)) // as the viewer's /metrics
-		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		done := make(chan struct{})
 		served = append(served, done)
-		go func() { defer close(done); hs.Serve(ln) }()
-		context.AfterFunc(runCtx, func() { hs.Close() })
-		outs.Metrics = ln.Addr().String()
+		outs.Metrics = addr
 	}
 	if o.Ready != nil {
 		o.Ready(outs)
@@ -203,6 +175,53 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 	outs.Evidence, _ = rs.Evidence()
 	outs.Early = sum.EarlyEnds
 	return sum, outs, FitCause(err)
+}
+
+// openSinks creates the file outputs and the network ones, in the order the pipeline closes
+// them, by value: events and CSV (sinks; the video joins them), then stdout and the webhook
+// (late), so a second Ctrl-C during the webhook drain costs only network events. On error the
+// sinks already made are closed.
+func openSinks(c config.Run, outs *Outputs, stdout io.Writer, log *slog.Logger) (sinks, late []pipeline.Sink, err error) {
+	outs.Events = pipeline.OutPath(outs.Dir, c.Events)
+	js, err := pipeline.CreateJSONL(outs.Events)
+	if err != nil {
+		return nil, nil, err
+	}
+	sinks = append(sinks, js)
+	if c.CSV != "" {
+		outs.CSV = pipeline.OutPath(outs.Dir, c.CSV)
+		cs, err := pipeline.CreateCSV(outs.CSV)
+		if err != nil {
+			js.Close()
+			return nil, nil, err
+		}
+		sinks = append(sinks, cs)
+	}
+	if c.Stdout {
+		// stdout is a live edge: a reader that stops reading loses lines, it does not stall the run.
+		lw := pipeline.NewLiveWriter(stdout, 1024)
+		late = append(late, pipeline.NewJSONLSink("stdout", lw, lw))
+	}
+	if c.Webhook != "" {
+		late = append(late, pipeline.NewWebhookSink(c.Webhook, 256, 2*time.Second, log))
+	}
+	return sinks, late, nil
+}
+
+// serveMetrics serves the run's registry at c.Metrics behind the viewer's token and Host checks
+// until runCtx ends; done closes when the server has stopped.
+func serveMetrics(runCtx context.Context, c config.Run, metrics *pipeline.Metrics) (addr string, done chan struct{}, err error) {
+	ln, err := net.Listen("tcp", c.Metrics)
+	if err != nil {
+		return "", nil, fmt.Errorf("--metrics %s: %v (pick a free host:port)", c.Metrics, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", stream.Guard(metrics.Handler(), c.Token, c.Public)) // as the viewer's /metrics
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	done = make(chan struct{})
+	go func() { defer close(done); hs.Serve(ln) }()
+	context.AfterFunc(runCtx, func() { hs.Close() })
+	return ln.Addr().String(), done, nil
 }
 
 // FitCause returns the meta classifier's fit error inside err when there is one (a run stopped
