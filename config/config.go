@@ -71,6 +71,13 @@ type Run struct {
 	// StallTimeout (--stall-timeout) declares a camera or stream lost when no frame has come for
 	// this long, and reopens it; 0 = the default (10 s).
 	StallTimeout time.Duration `yaml:"stall_timeout"`
+	// Segment (--segment) starts a new video file every this long of video (NAME-0000.mp4, …),
+	// each playable as soon as it closes; 0 = one file.
+	Segment time.Duration `yaml:"segment"`
+	// VideoCodec (--video-codec): h264 | mp4v | mjpg | vp8; "" = the file type's default.
+	VideoCodec string `yaml:"video_codec"`
+	// RetainMB (--retain-mb) deletes the oldest closed segments beyond this many MiB; 0 = keep all.
+	RetainMB int `yaml:"retain_mb"`
 	// AllowPartial (--allow-partial) lets a replay whose file ended early (truncated) exit 0.
 	AllowPartial bool `yaml:"allow_partial"`
 }
@@ -148,6 +155,9 @@ var specKeys = []string{"seed", "frames", "size", "fps", "anomalies", "first", "
 // MaxWorkers bounds the postproc workers: more than this only costs memory and threads.
 const MaxWorkers = 256
 
+// VideoCodecNames are the values of video_codec (render.VideoCodecs).
+var VideoCodecNames = []string{"h264", "mp4v", "mjpg", "vp8"}
+
 // VideoExts are the annotated video's containers (render's writer).
 var VideoExts = []string{".mp4", ".avi", ".mkv", ".webm"}
 
@@ -214,6 +224,14 @@ func (c Run) Validate() error {
 		return bad("video", "%q; want a file name ending in %s", c.Video, strings.Join(VideoExts, ", "))
 	case c.StallTimeout < 0:
 		return bad("stall_timeout", "%v is negative", c.StallTimeout)
+	case c.Segment != 0 && c.Segment < time.Second:
+		return bad("segment", "%v; want 0 (one file) or at least 1s, e.g. 1m", c.Segment)
+	case c.VideoCodec != "" && !oneOf(c.VideoCodec, VideoCodecNames):
+		return bad("video_codec", "%q; want one of %s", c.VideoCodec, strings.Join(VideoCodecNames, ", "))
+	case c.RetainMB < 0:
+		return bad("retain_mb", "%d is negative", c.RetainMB)
+	case c.RetainMB > 0 && c.Segment == 0:
+		return bad("retain_mb", "applies to segments: give --segment too (e.g. --segment 1m)")
 	case c.Public && c.Token == "":
 		return bad("public", "without a token anyone who reaches the viewer or /metrics could use it; pass --token SECRET or drop --public")
 	}

@@ -65,6 +65,9 @@ func TestConfErrors(t *testing.T) {
 		{"video: out.xyz", "video (--video)"},
 		{"stall_timeout: -1s", "stall_timeout (--stall-timeout)"},
 		{"stall_timeout: soon", "cannot unmarshal"},
+		{"segment: 10ms", "segment (--segment)"},
+		{"video_codec: hevc", "video_codec (--video-codec)"},
+		{"retain_mb: 100", "give --segment too"},
 		{"frames: 1.5", "frames"},
 		{"frames: 3\n---\nframes: 4\n", "one YAML document"},
 	}

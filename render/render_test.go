@@ -216,3 +216,24 @@ func TestVerifyVideoCatchesCutFiles(t *testing.T) {
 		t.Errorf("a cut mp4: %v, want ErrVideo", err)
 	}
 }
+
+// TestVideoH264: --video-codec h264 writes H.264 (avc1) that reads back; an unknown codec is an error.
+func TestVideoH264(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v.mp4")
+	v, err := CreateVideoWith(path, "h264", 10, 64, 32)
+	if err != nil {
+		t.Fatalf("H.264 through OpenCV's FFmpeg: %v", err)
+	}
+	bgr := make([]byte, 3*64*32)
+	for range 12 {
+		if err := v.Write(bgr, 64, 32); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := v.Close(); err != nil || v.Codec() != "avc1" {
+		t.Fatalf("close: %v, codec %q; want avc1", err, v.Codec())
+	}
+	if _, err := CreateVideoWith(path, "hevc", 10, 64, 32); !errors.Is(err, ErrVideo) {
+		t.Errorf("unknown codec: %v, want ErrVideo", err)
+	}
+}

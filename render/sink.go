@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -27,6 +29,15 @@ type SinkOptions struct {
 	PublishEvent func(msg []byte)
 	Options      Options
 	Log          *slog.Logger
+	// Segment starts a new video file every Segment of video time (frames at FPS), named
+	// NAME-0000.mp4, NAME-0001.mp4, …: each is finalized and checked as it closes, so a crash or
+	// a power cut loses at most the open one. 0 writes one file.
+	Segment time.Duration
+	// RetainBytes deletes the oldest closed segments while they take more than this together;
+	// 0 keeps them all.
+	RetainBytes int64
+	// Codec is a key of VideoCodecs ("" = the file type's default).
+	Codec string
 }
 
 // Sink is the pipeline output that draws each result and writes it to the video(s), PNG
@@ -35,10 +46,19 @@ type Sink struct {
 	opts    SinkOptions
 	r       *Renderer
 	buf     []byte
-	videos  map[string]*VideoWriter
+	videos  map[string]*recording
 	order   []string
 	pngs    int
 	pngLast string
+	segErr  error // the first segment that failed as it closed (reported by Close)
+}
+
+// recording is one source's video: one file, or a series of segments.
+type recording struct {
+	name   string // file name in Dir (with "-<source>" for several sources)
+	v      *VideoWriter
+	index  int      // the open segment's number
+	closed []string // closed segments still on disk, oldest first
 }
 
 // NewSink prepares the renderer; video files are opened at each source's first frame.
@@ -46,7 +66,7 @@ func NewSink(opts SinkOptions) *Sink {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Sink{opts: opts, r: New(opts.Options), videos: map[string]*VideoWriter{}}
+	return &Sink{opts: opts, r: New(opts.Options), videos: map[string]*recording{}}
 }
 
 func (s *Sink) active() bool {
@@ -98,21 +118,82 @@ func (s *Sink) Frame(res *pipeline.Result) error {
 }
 
 func (s *Sink) write(src string, w, h int) error {
-	v := s.videos[src]
-	if v == nil {
+	rec := s.videos[src]
+	if rec == nil {
 		name := s.opts.Video
 		if s.opts.Multi {
 			ext := filepath.Ext(name)
 			name = strings.TrimSuffix(name, ext) + "-" + safe(src) + ext
 		}
-		var err error
-		if v, err = CreateVideo(pipeline.OutPath(s.opts.Dir, name), s.opts.FPS, w, h); err != nil {
-			return err
-		}
-		s.videos[src] = v
+		rec = &recording{name: name}
+		s.videos[src] = rec
 		s.order = append(s.order, src)
 	}
-	return v.Write(s.buf, w, h) // a source that changed size mid-run is scaled into its video's size
+	if rec.v != nil && s.opts.Segment > 0 && rec.v.Frames() >= s.framesPerSegment() {
+		s.closeSegment(rec)
+		rec.index++
+	}
+	if rec.v == nil {
+		v, err := CreateVideoWith(s.segmentPath(rec), s.opts.Codec, s.opts.FPS, w, h)
+		if err != nil {
+			return err
+		}
+		rec.v = v
+	}
+	return rec.v.Write(s.buf, w, h) // a source that changed size mid-run is scaled into its video's size
+}
+
+// framesPerSegment is Segment in frames at the video's frame rate.
+func (s *Sink) framesPerSegment() int {
+	fps := s.opts.FPS
+	if fps <= 0 {
+		fps = 25
+	}
+	return max(1, int(math.Round(s.opts.Segment.Seconds()*fps)))
+}
+
+// segmentPath is the open segment's file (the plain name without segments).
+func (s *Sink) segmentPath(rec *recording) string {
+	name := rec.name
+	if s.opts.Segment > 0 {
+		ext := filepath.Ext(name)
+		name = fmt.Sprintf("%s-%04d%s", strings.TrimSuffix(name, ext), rec.index, ext)
+	}
+	return pipeline.OutPath(s.opts.Dir, name)
+}
+
+// closeSegment finalizes and checks the open segment, then applies the retention. A segment that
+// fails is logged and reported by Close; the recording goes on in the next one.
+func (s *Sink) closeSegment(rec *recording) {
+	v := rec.v
+	rec.v = nil
+	if err := v.Close(); err != nil {
+		s.opts.Log.Error("video segment failed", "file", v.Path(), "err", err)
+		if s.segErr == nil {
+			s.segErr = err
+		}
+	} else {
+		s.opts.Log.Debug("video segment written", "file", v.Path(), "frames", v.Frames())
+	}
+	rec.closed = append(rec.closed, v.Path())
+	if s.opts.RetainBytes <= 0 {
+		return
+	}
+	var total int64
+	sizes := make([]int64, len(rec.closed))
+	for i, p := range rec.closed {
+		if st, err := os.Stat(p); err == nil {
+			sizes[i] = st.Size()
+			total += sizes[i]
+		}
+	}
+	for len(rec.closed) > 1 && total > s.opts.RetainBytes {
+		if err := os.Remove(rec.closed[0]); err != nil {
+			s.opts.Log.Warn("old video segment not deleted", "file", rec.closed[0], "err", err)
+		}
+		total -= sizes[0]
+		rec.closed, sizes = rec.closed[1:], sizes[1:]
+	}
 }
 
 // Event implements pipeline.Sink: events go to the live viewer's data channel.
@@ -123,11 +204,22 @@ func (s *Sink) Event(_ event.Event, line []byte) error {
 	return nil
 }
 
-// Close finalizes every video and frees the renderer.
+// Close finalizes every video (the open segment of each) and frees the renderer; it returns the
+// first video or segment that failed.
 func (s *Sink) Close() error {
-	var first error
+	first := s.segErr
 	for _, src := range s.order {
-		v := s.videos[src]
+		rec := s.videos[src]
+		if rec.v == nil {
+			continue
+		}
+		v := rec.v
+		if s.opts.Segment > 0 {
+			s.closeSegment(rec)
+			continue
+		}
+		rec.v = nil
+		rec.closed = append(rec.closed, v.Path())
 		if err := v.Close(); err != nil {
 			s.opts.Log.Error("video failed", "file", v.Path(), "frames", v.Frames(), "err", err)
 			if first == nil {
@@ -135,17 +227,25 @@ func (s *Sink) Close() error {
 			}
 			continue
 		}
-		s.opts.Log.Info("video written", "file", v.Path(), "frames", v.Frames())
+		s.opts.Log.Info("video written", "file", v.Path(), "frames", v.Frames(), "codec", v.Codec())
+	}
+	if first == nil {
+		first = s.segErr
 	}
 	s.r.Close()
 	return first
 }
 
-// Videos returns the video files written (after Close: finalized), in order of first frame.
+// Videos returns the video files written and still on disk (after Close: all finalized), in
+// order of each source's first frame, segments oldest first.
 func (s *Sink) Videos() []string {
 	var out []string
 	for _, src := range s.order {
-		out = append(out, s.videos[src].Path())
+		rec := s.videos[src]
+		out = append(out, rec.closed...)
+		if rec.v != nil {
+			out = append(out, rec.v.Path())
+		}
 	}
 	return out
 }

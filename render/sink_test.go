@@ -107,3 +107,52 @@ func TestSinkInactiveDrawsNothing(t *testing.T) {
 		t.Error("frames folder created without evidence")
 	}
 }
+
+// TestSinkSegmentsAndRetention: with Segment set, a new file starts every Segment of video time,
+// each closed segment is finalized and readable, and RetainBytes deletes the oldest ones.
+func TestSinkSegmentsAndRetention(t *testing.T) {
+	dir := t.TempDir()
+	s := NewSink(SinkOptions{Dir: dir, Video: "rec.mp4", FPS: 10, Segment: time.Second})
+	for i := range 35 { // 10 frames a segment: 3 full segments and one of 5
+		if err := s.Frame(result("cam", uint64(i), 64, 32, false)); err != nil {
+			t.Fatal(err)
+		}
+		if i == 10 { // the first segment closed when frame 10 came: playable while the run goes on
+			if err := VerifyVideo(filepath.Join(dir, "rec-0000.mp4"), 10); err != nil {
+				t.Fatalf("closed segment during the run: %v", err)
+			}
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	v := s.Videos()
+	if len(v) != 4 || v[0] != filepath.Join(dir, "rec-0000.mp4") || v[3] != filepath.Join(dir, "rec-0003.mp4") {
+		t.Fatalf("videos %v, want rec-0000 … rec-0003", v)
+	}
+	for i, p := range v {
+		if err := VerifyVideo(p, []int{10, 10, 10, 5}[i]); err != nil {
+			t.Errorf("segment %d: %v", i, err)
+		}
+	}
+
+	// Retention: room for about two segments; the oldest go first, the open one is never deleted.
+	st, _ := os.Stat(v[0])
+	dir2 := t.TempDir()
+	r := NewSink(SinkOptions{Dir: dir2, Video: "rec.mp4", FPS: 10, Segment: time.Second, RetainBytes: 2*st.Size() + st.Size()/2})
+	for i := range 50 {
+		if err := r.Frame(result("cam", uint64(i), 64, 32, false)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir2, "rec-*.mp4"))
+	if len(left) < 2 || len(left) > 3 || filepath.Base(left[len(left)-1]) != "rec-0004.mp4" {
+		t.Errorf("segments left %v, want the newest 2 or 3 ending with rec-0004.mp4", left)
+	}
+	if got := r.Videos(); len(got) != len(left) {
+		t.Errorf("Videos() %v, files on disk %v", got, left)
+	}
+}

@@ -106,7 +106,7 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 		}
 	}
 	ropts := render.SinkOptions{Dir: outs.Dir, Video: c.Video, FPS: videoFPS(srcs), Multi: len(srcs) > 1,
-		Corridor: tracker.Corridor, EvidenceEvery: c.Evidence, Log: log}
+		Corridor: tracker.Corridor, EvidenceEvery: c.Evidence, Log: log, Segment: c.Segment, RetainBytes: int64(c.RetainMB) << 20, Codec: c.VideoCodec}
 
 	runCtx, stopServers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServers()
