@@ -179,7 +179,7 @@ func (p *run) pump(ctx context.Context, src frame.Source, st frame.Stream, s *sl
 			}
 			lastFrame.Store(time.Now().UnixNano())
 			if stop.Load() || !p.edge.put(ctx, s, f) {
-				p.discard(f)
+				p.recycle(f) // read while stopping: not a drop
 				break
 			}
 			n++
@@ -246,9 +246,6 @@ func (p *run) dropLive(f *frame.Frame) {
 	p.drops.Add(1)
 	p.recycle(f)
 }
-
-// discard recycles a frame read while stopping (not counted: the run was ending).
-func (p *run) discard(f *frame.Frame) { p.recycle(f) }
 
 // jitter spreads a backoff over ±20 %.
 func jitter(d time.Duration) time.Duration {

@@ -1,7 +1,6 @@
 package stream
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -11,26 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/metaood/metaood/internal/syncbuf"
 	"github.com/pion/webrtc/v4"
 )
 
-// lockedBuffer collects log output written from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer is a log destination safe for concurrent writers.
+type lockedBuffer = syncbuf.Buffer
 
 // get sends one request to the server at base and returns the status and body.
 func get(t *testing.T, method, url, host string, headers map[string]string, body string) (int, string) {

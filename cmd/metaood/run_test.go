@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/metaood/metaood/infer"
 	"github.com/metaood/metaood/internal/app"
 	"github.com/metaood/metaood/internal/sharedtest"
+	"github.com/metaood/metaood/internal/syncbuf"
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/render"
 	"github.com/metaood/metaood/stream"
@@ -324,22 +324,8 @@ func TestRunWithLiveViewer(t *testing.T) {
 }
 
 // syncBuffer is a bytes.Buffer safe for one writer and a polling reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log destination safe for concurrent writers.
+type syncBuffer = syncbuf.Buffer
 
 // TestOutputVideoFPS: the annotated video runs at its source's frame rate.
 func TestOutputVideoFPS(t *testing.T) {

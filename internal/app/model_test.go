@@ -1,13 +1,11 @@
 package app
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/metaood/metaood/frame"
 	"github.com/metaood/metaood/infer"
 	"github.com/metaood/metaood/internal/sharedtest"
+	"github.com/metaood/metaood/internal/syncbuf"
 	"github.com/metaood/metaood/metaclf"
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/segmodel"
@@ -345,22 +344,7 @@ func needORT(t *testing.T) {
 }
 
 // syncBuffer is a log destination safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = syncbuf.Buffer
 
 // TestClassifierThreshold: --classifier-threshold replaces the file's decision threshold; 0 keeps it.
 func TestClassifierThreshold(t *testing.T) {
