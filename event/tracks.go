@@ -40,7 +40,9 @@ type pair struct {
 }
 
 // NewTracks returns tracks with MinIoU 0.3 and MaxMisses 2.
-func NewTracks() *Tracks { return &Tracks{MinIoU: 0.3, MaxMisses: 2, sources: map[string]*sourceTracks{}} }
+func NewTracks() *Tracks {
+	return &Tracks{MinIoU: 0.3, MaxMisses: 2, sources: map[string]*sourceTracks{}}
+}
 
 // Assign sets TrackID on each of the anomalies of the next processed frame of source (call it for
 // every frame, also those with none, so that tracks age).
