@@ -70,6 +70,16 @@ func TestConfErrors(t *testing.T) {
 		{"retain_mb: 100", "give --segment too"},
 		{"frames: 1.5", "frames"},
 		{"frames: 3\n---\nframes: 4\n", "one YAML document"},
+		{"webhook_events: [emergencies]", `webhook_events (--webhook-events): bad event type: "emergencies"; valid types: anomalies, emergency, clear, source, stats, or all`},
+		{"webhook_events: []", "webhook_events (--webhook-events): bad event type: no type given"},
+		{"file_events: [anomaly]", "file_events (--file-events)"},
+		{"stdout_events: [stat]", "stdout_events (--stdout-events)"},
+		{"mqtt_events: [all, x]", "mqtt_events (--mqtt-events)"},
+		{"mqtt: broker:1883", "mqtt (--mqtt): bad MQTT settings: broker \"broker:1883\" is not a URL like tcp://host:1883"},
+		{"mqtt: tcp://u:p@broker", "carries credentials"},
+		{"mqtt: tcp://broker\nmqtt_prefix: 'a/+'", "mqtt_prefix (--mqtt-prefix)"},
+		{"mqtt_user: me", "mqtt_user (--mqtt-user): applies to the MQTT output"},
+		{"mqtt_password_file: /run/secret", "mqtt_password_file (--mqtt-password-file)"},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.yaml))

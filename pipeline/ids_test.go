@@ -24,7 +24,7 @@ func idRun(t *testing.T) *recordSink {
 	}
 	rec := &recordSink{}
 	_, err = runWith(t, context.Background(), Config{
-		Sources: []frame.Source{&fakeSource{id: "cam", n: 15, w: 200, h: 100}, &fakeSource{id: "paced", n: 3, w: 200, h: 100, paced: true}},
+		Sources:  []frame.Source{&fakeSource{id: "cam", n: 15, w: 200, h: 100}, &fakeSource{id: "paced", n: 3, w: 200, h: 100, paced: true}},
 		Analyzer: fakeAnalyzer{anoms: anoms}, Classifier: fakeClf{}, Tracker: tr, Sinks: []Sink{rec},
 	})
 	if err != nil {

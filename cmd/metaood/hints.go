@@ -9,6 +9,7 @@ import (
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/postproc"
 	"github.com/metaood/metaood/render"
+	"github.com/metaood/metaood/sink/mqtt"
 )
 
 // flagHints name the flag that fixes an error the packages report in their own terms (they do
@@ -24,6 +25,8 @@ var flagHints = []struct {
 	{postproc.ErrNotProbabilities, "if the maps are logits, pass --logits"},
 	{render.ErrVideo, "check the --out folder, or try --video out.avi"},
 	{event.ErrTracker, "check --corridor, --emergency-k, --emergency-n and --emergency-area"},
+	{event.ErrTypes, "list event types like --webhook-events emergency,clear"},
+	{mqtt.ErrConfig, "check --mqtt, --mqtt-prefix and --mqtt-user"},
 }
 
 // flagHint returns the hint for err, or "".

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/internal/mqtttest"
 	"github.com/metaood/metaood/pipeline"
 )
 
@@ -130,10 +131,10 @@ func header(t *testing.T, payload string) event.Clear {
 // (the emergency's JSON while it lasts, "none" after its clear, "online"); Close leaves every
 // source "offline". The source id is sanitized for the topic.
 func TestMQTTEmergencyClearAndStates(t *testing.T) {
-	b := startBroker(t)
-	sub := subscribe(t, b.url(), "metaood/#", "watch")
+	b := mqtttest.StartBroker(t)
+	sub := mqtttest.Subscribe(t, b.URL(), "metaood/#", "watch")
 	m := pipeline.NewMetrics()
-	s, err := New(Config{Broker: b.url(), ClientID: "test", Counters: m.SinkCounters("mqtt")})
+	s, err := New(Config{Broker: b.URL(), ClientID: "test", Counters: m.SinkCounters("mqtt")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,12 +150,12 @@ func TestMQTTEmergencyClearAndStates(t *testing.T) {
 	if emergency == nil || emergency.Head().Type != event.TypeEmergency {
 		t.Fatalf("the drive raised %v, want an emergency", emergency)
 	}
-	got := sub.waitFor(t, topic+"emergency", func(p string) bool { return strings.Contains(p, `"type":"emergency"`) })
-	if h := header(t, got.payload); h.ID != emergency.Head().ID {
+	got := sub.WaitFor(t, topic+"emergency", func(p string) bool { return strings.Contains(p, `"type":"emergency"`) })
+	if h := header(t, got.Payload); h.ID != emergency.Head().ID {
 		t.Errorf("emergency on MQTT has id %q, want %q", h.ID, emergency.Head().ID)
 	}
-	if p := retainedNow(t, b.url(), topic+"emergency"); header(t, p).ID != emergency.Head().ID {
-		t.Errorf("a late subscriber got the emergency state %q, want the active emergency", trunc(p))
+	if p := mqtttest.RetainedNow(t, b.URL(), topic+"emergency"); header(t, p).ID != emergency.Head().ID {
+		t.Errorf("a late subscriber got the emergency state %q, want the active emergency", mqtttest.Trunc(p))
 	}
 	for f := 5; f < 8; f++ {
 		if e := d.frame(f, false); e != nil {
@@ -164,32 +165,32 @@ func TestMQTTEmergencyClearAndStates(t *testing.T) {
 	if clear == nil || clear.Head().Type != event.TypeClear {
 		t.Fatalf("the drive raised %v, want a clear", clear)
 	}
-	got = sub.waitFor(t, topic+"clear", func(string) bool { return true })
-	if c := header(t, got.payload); c.EmergencyID != emergency.Head().ID || c.ID != clear.Head().ID || c.TrackID != 1 {
+	got = sub.WaitFor(t, topic+"clear", func(string) bool { return true })
+	if c := header(t, got.Payload); c.EmergencyID != emergency.Head().ID || c.ID != clear.Head().ID || c.TrackID != 1 {
 		t.Errorf("clear on MQTT names emergency %q track %d (id %q), want %q track 1 (id %q)", c.EmergencyID, c.TrackID, c.ID, emergency.Head().ID, clear.Head().ID)
 	}
-	sub.waitFor(t, topic+"emergency", func(p string) bool { return p == None })
-	if p := retainedNow(t, b.url(), topic+"emergency"); p != None {
-		t.Errorf("after the clear a late subscriber got the emergency state %q, want %q", trunc(p), None)
+	sub.WaitFor(t, topic+"emergency", func(p string) bool { return p == None })
+	if p := mqtttest.RetainedNow(t, b.URL(), topic+"emergency"); p != None {
+		t.Errorf("after the clear a late subscriber got the emergency state %q, want %q", mqtttest.Trunc(p), None)
 	}
-	if p := retainedNow(t, b.url(), topic+"available"); p != Online {
+	if p := mqtttest.RetainedNow(t, b.URL(), topic+"available"); p != Online {
 		t.Errorf("availability %q while running, want %q", p, Online)
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
 	for _, src := range []string{"cam_front_1", "all"} {
-		if p := retainedNow(t, b.url(), "metaood/"+src+"/available"); p != Offline {
+		if p := mqtttest.RetainedNow(t, b.URL(), "metaood/"+src+"/available"); p != Offline {
 			t.Errorf("%s availability after Close: %q, want %q", src, p, Offline)
 		}
 	}
-	for _, msg := range sub.all() {
-		if strings.HasSuffix(msg.topic, "/anomalies") {
-			t.Errorf("anomalies published on %s; they are not in the default types", msg.topic)
+	for _, msg := range sub.All() {
+		if strings.HasSuffix(msg.Topic, "/anomalies") {
+			t.Errorf("anomalies published on %s; they are not in the default types", msg.Topic)
 			break
 		}
 	}
-	sub.waitFor(t, "all/stats", func(p string) bool { return strings.Contains(p, `"type":"stats"`) })
+	sub.WaitFor(t, "all/stats", func(p string) bool { return strings.Contains(p, `"type":"stats"`) })
 	if sent := sinkCount(t, m, "sent"); sent == 0 || sinkCount(t, m, "dropped") != 0 {
 		t.Errorf("metaood_sink_events_total{sink=mqtt}: sent %g, dropped %g; want some sent, nothing dropped", sent, sinkCount(t, m, "dropped"))
 	}
@@ -228,28 +229,28 @@ func (c *cutter) cut() {
 // TestMQTTLastWill: a connection that dies without a goodbye makes the broker publish the
 // source "offline" (the Last Will); paho reconnects and the source is "online" again.
 func TestMQTTLastWill(t *testing.T) {
-	b := startBroker(t)
-	sub := subscribe(t, b.url(), "metaood/cam/available", "watch-will")
+	b := mqtttest.StartBroker(t)
+	sub := mqtttest.Subscribe(t, b.URL(), "metaood/cam/available", "watch-will")
 	cut := &cutter{}
-	s, err := New(Config{Broker: b.url(), ClientID: "will", MaxReconnect: 500 * time.Millisecond, openConn: cut.open})
+	s, err := New(Config{Broker: b.URL(), ClientID: "will", MaxReconnect: 500 * time.Millisecond, openConn: cut.open})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	d := newDrive(t, s, "cam")
 	d.sourceState(0, event.StateOpened)
-	sub.waitFor(t, "cam/available", func(p string) bool { return p == Online })
+	sub.WaitFor(t, "cam/available", func(p string) bool { return p == Online })
 	cut.cut()
-	sub.waitFor(t, "cam/available", func(p string) bool { return p == Offline })
+	sub.WaitFor(t, "cam/available", func(p string) bool { return p == Offline })
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		msgs := sub.all()
-		if i := slices.IndexFunc(msgs, func(m received) bool { return m.payload == Offline }); msgs[len(msgs)-1].payload == Online && i < len(msgs)-1 {
+		msgs := sub.All()
+		if i := slices.IndexFunc(msgs, func(m mqtttest.Received) bool { return m.Payload == Offline }); msgs[len(msgs)-1].Payload == Online && i < len(msgs)-1 {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Errorf("not online again after the reconnect: %v", sub.all())
+	t.Errorf("not online again after the reconnect: %v", sub.All())
 }
 
 // TestMQTTBrokerRestart: the broker stops mid-run for 1.5 s and comes back without its retained
@@ -257,18 +258,18 @@ func TestMQTTLastWill(t *testing.T) {
 // messages the small queue could not hold are dropped, counted and reported by Close; the
 // retained states are published again after the reconnect.
 func TestMQTTBrokerRestart(t *testing.T) {
-	b := startBroker(t)
-	sub := subscribe(t, b.url(), "metaood/#", "watch-restart")
+	b := mqtttest.StartBroker(t)
+	sub := mqtttest.Subscribe(t, b.URL(), "metaood/#", "watch-restart")
 	m := pipeline.NewMetrics()
 	types, _ := event.ParseTypes([]string{"all"})
-	s, err := New(Config{Broker: b.url(), ClientID: "restart", Queue: 8, Types: types, MaxReconnect: 500 * time.Millisecond,
+	s, err := New(Config{Broker: b.URL(), ClientID: "restart", Queue: 8, Types: types, MaxReconnect: 500 * time.Millisecond,
 		Counters: m.SinkCounters("mqtt")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := newDrive(t, s, "cam")
 	d.sourceState(0, event.StateOpened)
-	sub.waitFor(t, "cam/available", func(p string) bool { return p == Online })
+	sub.WaitFor(t, "cam/available", func(p string) bool { return p == Online })
 
 	f := 0
 	run := func(frames int, hit func(f int) bool) {
@@ -279,10 +280,10 @@ func TestMQTTBrokerRestart(t *testing.T) {
 		}
 	}
 	run(20, func(int) bool { return false })
-	b.stop()
+	b.Stop()
 	outage := time.Now()
 	run(150, func(f int) bool { return f >= 40 }) // the emergency starts while the broker is down
-	b.start()
+	b.Start()
 	t.Logf("broker down for %v", time.Since(outage).Round(time.Millisecond))
 	var emergency event.Event
 	for _, e := range d.events {
@@ -293,21 +294,21 @@ func TestMQTTBrokerRestart(t *testing.T) {
 	if emergency == nil {
 		t.Fatal("no emergency raised during the outage")
 	}
-	got := sub.waitFor(t, "cam/emergency", func(p string) bool { return strings.Contains(p, emergency.Head().ID) })
-	if !strings.Contains(got.payload, `"type":"emergency"`) {
-		t.Errorf("emergency state %q", trunc(got.payload))
+	got := sub.WaitFor(t, "cam/emergency", func(p string) bool { return strings.Contains(p, emergency.Head().ID) })
+	if !strings.Contains(got.Payload, `"type":"emergency"`) {
+		t.Errorf("emergency state %q", mqtttest.Trunc(got.Payload))
 	}
 	// Only the reconnect's republication can put "online" back: the broker forgot it.
-	if p := retainedNow(t, b.url(), "metaood/cam/available"); p != Online {
+	if p := mqtttest.RetainedNow(t, b.URL(), "metaood/cam/available"); p != Online {
 		t.Errorf("availability after the restart %q, want %q republished", p, Online)
 	}
 	run(3, func(int) bool { return false }) // clear
-	got = sub.waitFor(t, "cam/clear", func(string) bool { return true })
-	if c := header(t, got.payload); c.EmergencyID != emergency.Head().ID {
+	got = sub.WaitFor(t, "cam/clear", func(string) bool { return true })
+	if c := header(t, got.Payload); c.EmergencyID != emergency.Head().ID {
 		t.Errorf("clear names %q, want %q", c.EmergencyID, emergency.Head().ID)
 	}
 	d.sourceState(f, event.StateEnded)
-	sub.waitFor(t, "cam/available", func(p string) bool { return p == Offline })
+	sub.WaitFor(t, "cam/available", func(p string) bool { return p == Offline })
 	err = s.Close()
 	dropped := sinkCount(t, m, "dropped")
 	t.Logf("slowest Event call %v; dropped %g; Close: %v", d.slowest, dropped, err)

@@ -1,4 +1,5 @@
-package mqtt
+// Package mqtttest starts a real mosquitto for tests and records what a subscriber gets.
+package mqtttest
 
 import (
 	"fmt"
@@ -16,22 +17,23 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 )
 
-const mosquittoPath = "/usr/sbin/mosquitto"
+// MosquittoPath is where Debian's mosquitto package puts the broker.
+const MosquittoPath = "/usr/sbin/mosquitto"
 
-// broker is a mosquitto the test started on a loopback port, persistence off (a restart forgets
+// Broker is a mosquitto the test started on a loopback port, persistence off (a restart forgets
 // the retained messages, as a broker without a volume does).
-type broker struct {
+type Broker struct {
 	t    *testing.T
 	conf string
 	addr string
 	cmd  *exec.Cmd
 }
 
-// startBroker runs mosquitto on a free loopback port. It skips the test when mosquitto is not
+// StartBroker runs mosquitto on a free loopback port. It skips the test when mosquitto is not
 // installed, or fails it under METAOOD_REQUIRE_SHARED=1 (CI must run it).
-func startBroker(t *testing.T) *broker {
+func StartBroker(t *testing.T) *Broker {
 	t.Helper()
-	if _, err := os.Stat(mosquittoPath); err != nil {
+	if _, err := os.Stat(MosquittoPath); err != nil {
 		if os.Getenv("METAOOD_REQUIRE_SHARED") == "1" {
 			t.Fatalf("mosquitto is required for the MQTT test (apt-get install mosquitto): %v", err)
 		}
@@ -43,22 +45,23 @@ func startBroker(t *testing.T) *broker {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	b := &broker{t: t, conf: filepath.Join(t.TempDir(), "mosquitto.conf"), addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	b := &Broker{t: t, conf: filepath.Join(t.TempDir(), "mosquitto.conf"), addr: fmt.Sprintf("127.0.0.1:%d", port)}
 	conf := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\n", port)
 	if err := os.WriteFile(b.conf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b.start()
-	t.Cleanup(b.stop)
+	b.Start()
+	t.Cleanup(b.Stop)
 	return b
 }
 
-func (b *broker) url() string { return "tcp://" + b.addr }
+// URL is the broker's tcp:// URL.
+func (b *Broker) URL() string { return "tcp://" + b.addr }
 
-// start runs mosquitto and waits until it accepts connections.
-func (b *broker) start() {
+// Start runs mosquitto and waits until it accepts connections.
+func (b *Broker) Start() {
 	b.t.Helper()
-	b.cmd = exec.Command(mosquittoPath, "-c", b.conf)
+	b.cmd = exec.Command(MosquittoPath, "-c", b.conf)
 	b.cmd.Stderr = os.Stderr
 	if err := b.cmd.Start(); err != nil {
 		b.t.Fatalf("starting mosquitto: %v", err)
@@ -70,12 +73,12 @@ func (b *broker) start() {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	b.stop()
+	b.Stop()
 	b.t.Fatalf("mosquitto did not listen on %s in 5 s", b.addr)
 }
 
-// stop ends mosquitto (SIGTERM, then SIGKILL) and waits for it.
-func (b *broker) stop() {
+// Stop ends mosquitto (SIGTERM, then SIGKILL) and waits for it.
+func (b *Broker) Stop() {
 	if b.cmd == nil || b.cmd.Process == nil {
 		return
 	}
@@ -91,29 +94,30 @@ func (b *broker) stop() {
 	b.cmd = nil
 }
 
-// received is one message a test subscriber got.
-type received struct {
-	topic, payload string
-	retained       bool
+// Received is one message a test subscriber got.
+type Received struct {
+	Topic, Payload string
+	Retained       bool
 }
 
-// subscriber records what arrives on topic filter, resubscribing after a broker restart.
-type subscriber struct {
+// Subscriber records what arrives on topic filter, resubscribing after a broker restart.
+type Subscriber struct {
 	client paho.Client
 	mu     sync.Mutex
-	msgs   []received
+	msgs   []Received
 }
 
-func subscribe(t *testing.T, brokerURL, filter, id string) *subscriber {
+// Subscribe connects a client that subscribes to filter and records what it gets.
+func Subscribe(t *testing.T, brokerURL, filter, id string) *Subscriber {
 	t.Helper()
-	s := &subscriber{}
+	s := &Subscriber{}
 	o := paho.NewClientOptions().AddBroker(brokerURL).SetClientID(id).SetCleanSession(true).
 		SetAutoReconnect(true).SetMaxReconnectInterval(500 * time.Millisecond).SetConnectRetry(true).SetConnectRetryInterval(200 * time.Millisecond)
 	subscribed := make(chan error, 1)
 	o.SetOnConnectHandler(func(c paho.Client) {
 		tok := c.Subscribe(filter, 1, func(_ paho.Client, m paho.Message) {
 			s.mu.Lock()
-			s.msgs = append(s.msgs, received{m.Topic(), string(m.Payload()), m.Retained()})
+			s.msgs = append(s.msgs, Received{m.Topic(), string(m.Payload()), m.Retained()})
 			s.mu.Unlock()
 		})
 		tok.Wait()
@@ -136,43 +140,45 @@ func subscribe(t *testing.T, brokerURL, filter, id string) *subscriber {
 	return s
 }
 
-func (s *subscriber) all() []received {
+// All is what arrived so far.
+func (s *Subscriber) All() []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.msgs)
 }
 
-// waitFor waits up to 10 s for a message on a topic ending in suffix whose payload satisfies ok,
+// WaitFor waits up to 10 s for a message on a topic ending in suffix whose payload satisfies ok,
 // and returns it.
-func (s *subscriber) waitFor(t *testing.T, suffix string, ok func(payload string) bool) received {
+func (s *Subscriber) WaitFor(t *testing.T, suffix string, ok func(payload string) bool) Received {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		for _, m := range s.all() {
-			if strings.HasSuffix(m.topic, suffix) && ok(m.payload) {
+		for _, m := range s.All() {
+			if strings.HasSuffix(m.Topic, suffix) && ok(m.Payload) {
 				return m
 			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	var topics []string
-	for _, m := range s.all() {
-		topics = append(topics, m.topic+"="+trunc(m.payload))
+	for _, m := range s.All() {
+		topics = append(topics, m.Topic+"="+Trunc(m.Payload))
 	}
 	t.Fatalf("no message on …%s as wanted in 10 s; got %s", suffix, strings.Join(topics, ", "))
-	return received{}
+	return Received{}
 }
 
-func trunc(s string) string {
+// Trunc shortens a payload for a message.
+func Trunc(s string) string {
 	if len(s) > 40 {
 		return s[:40] + "…"
 	}
 	return s
 }
 
-// retainedNow subscribes a fresh client to topic and returns the retained payload it gets ("" when
+// RetainedNow subscribes a fresh client to topic and returns the retained payload it gets ("" when
 // none comes in 2 s): what a late subscriber sees.
-func retainedNow(t *testing.T, brokerURL, topic string) string {
+func RetainedNow(t *testing.T, brokerURL, topic string) string {
 	t.Helper()
 	got := make(chan string, 1)
 	c := paho.NewClient(paho.NewClientOptions().AddBroker(brokerURL).SetClientID(fmt.Sprintf("late-%d", time.Now().UnixNano())))
