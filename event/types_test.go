@@ -43,3 +43,24 @@ func TestCritical(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseTypes: any comma-separated list either fails with ErrTypes or gives a set whose
+// String parses back to the same set.
+func FuzzParseTypes(f *testing.F) {
+	for _, s := range []string{"emergency,clear", "all", "", "stats,,x", "Emergency"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, list string) {
+		set, err := ParseTypes(strings.Split(list, ","))
+		if err != nil {
+			if !errors.Is(err, ErrTypes) {
+				t.Fatalf("%q: error %v is not ErrTypes", list, err)
+			}
+			return
+		}
+		again, err := ParseTypes(strings.Split(set.String(), ","))
+		if err != nil || again.String() != set.String() {
+			t.Fatalf("%q → %q → %q, %v", list, set.String(), again.String(), err)
+		}
+	})
+}

@@ -383,3 +383,16 @@ func TestBrokerWithPort(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTopicName: any source id becomes one topic level without wildcards or separators.
+func FuzzTopicName(f *testing.F) {
+	for _, s := range []string{"cam:0", "rtsp://u@h/x", "a+b#", "", "\x00\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, source string) {
+		name := TopicName(source)
+		if name == "" || strings.ContainsAny(name, "/+#\x00") {
+			t.Fatalf("TopicName(%q) = %q", source, name)
+		}
+	})
+}
