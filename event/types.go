@@ -9,6 +9,9 @@ import (
 // Types lists every event type, in the order documentation shows them.
 var Types = []string{TypeAnomalies, TypeEmergency, TypeClear, TypeSource, TypeStats}
 
+// SourceAll is the source of "stats" events: the whole run.
+const SourceAll = "all"
+
 // AllTypes is the word a type list uses for every type.
 const AllTypes = "all"
 

@@ -203,7 +203,7 @@ func (p *run) stats(fps float64) event.Event {
 	frames, errs := p.sum.Frames, p.sum.FrameErrors
 	p.mu.Unlock()
 	return &event.Stats{
-		Header: event.Header{Type: event.TypeStats, Source: "all", Frame: frames, CaptureTS: event.At(now), EmitTS: event.At(now)},
+		Header: event.Header{Type: event.TypeStats, Source: event.SourceAll, Frame: frames, CaptureTS: event.At(now), EmitTS: event.At(now)},
 		Stages: p.m.Quantiles(), FPS: fps, Frames: frames, Dropped: p.droppedTotal(), Errors: errs, Provider: p.cfg.Provider,
 	}
 }

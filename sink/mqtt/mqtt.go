@@ -184,7 +184,7 @@ func (s *Sink) Event(e event.Event, line []byte) error {
 		state, payload = TopicEmergency, None
 	case event.TypeSource:
 		state, payload = TopicAvailable, Online
-		if st := e.(*event.SourceState).State; st == event.StateLost || st == event.StateEnded {
+		if st, ok := e.(*event.SourceState); ok && (st.State == event.StateLost || st.State == event.StateEnded) {
 			payload = Offline
 		}
 	}

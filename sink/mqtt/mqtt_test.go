@@ -179,6 +179,9 @@ func TestMQTTEmergencyClearAndStates(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
+	if p := mqtttest.RetainedNow(t, b.URL(), "metaood/all/emergency"); p != "" {
+		t.Errorf("the stats pseudo-source has an emergency state %q", p)
+	}
 	for _, src := range []string{"cam_front_1", "all"} {
 		if p := mqtttest.RetainedNow(t, b.URL(), "metaood/"+src+"/available"); p != Offline {
 			t.Errorf("%s availability after Close: %q, want %q", src, p, Offline)

@@ -12,6 +12,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
 
+	"github.com/metaood/metaood/event"
 	"github.com/metaood/metaood/internal/sinkqueue"
 	"github.com/metaood/metaood/pipeline"
 )
@@ -56,10 +57,9 @@ func startPublisher(s *Sink, source, name string) *publisher {
 	p := &publisher{base: cfg.Prefix + "/" + name, q: sinkqueue.New[message](cfg.Queue), wake: make(chan struct{}, 1),
 		lost: make(chan struct{}, 1), log: s.log.With("source", source), counters: cfg.Counters, done: make(chan struct{})}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
-	// A new run has no active emergency: a stale state of a run that died is overwritten.
-	p.retained = []message{
-		{topic: p.base + "/" + TopicAvailable, payload: []byte(Online), qos: 1, retain: true},
-		{topic: p.base + "/" + TopicEmergency, payload: []byte(None), qos: 1, retain: true},
+	p.retained = []message{{topic: p.base + "/" + TopicAvailable, payload: []byte(Online), qos: 1, retain: true}}
+	if source != event.SourceAll { // a new run has no active emergency: a stale state of a run that died is overwritten
+		p.retained = append(p.retained, message{topic: p.base + "/" + TopicEmergency, payload: []byte(None), qos: 1, retain: true})
 	}
 	o := paho.NewClientOptions().AddBroker(brokerWithPort(cfg.Broker)).
 		SetClientID(cfg.ClientID+"-"+name).
