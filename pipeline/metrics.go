@@ -66,7 +66,7 @@ func NewMetrics() *Metrics {
 		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "metaood_capture_up",
 			Help: "1 while the source is open and delivering, 0 otherwise."}, []string{"source"}),
 		sinkEvents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "metaood_sink_events_total",
-			Help: "Events a network output (webhook, mqtt) delivered (sent), gave up on (failed) or lost to a full queue or an unreachable broker (dropped)."},
+			Help: "Events a network output delivered (sent), gave up on (failed) or lost to a full queue (dropped); for mqtt, messages, its retained states included."},
 			[]string{"sink", "result"}),
 	}
 	m.Registry.MustRegister(m.stage, m.frames, m.dropped, m.errors, m.anoms, m.emerg, m.fps, m.queue, m.provider, m.reconnects, m.up, m.sinkEvents,

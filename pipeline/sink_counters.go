@@ -6,7 +6,7 @@ import "github.com/prometheus/client_golang/prometheus"
 const (
 	ResultSent    = "sent"    // the receiver took the event
 	ResultFailed  = "failed"  // given up: refused for good, or still undelivered when the output closed
-	ResultDropped = "dropped" // lost to a full queue, or a QoS 0 message while the broker was unreachable
+	ResultDropped = "dropped" // lost to a full queue (the receiver or broker slow or down)
 )
 
 // SinkCounters count what a network output did with its events. The zero value counts nothing.
