@@ -38,7 +38,7 @@ func BenchmarkFitMLP10k(b *testing.B) {
 		}
 	}
 	// CPU time: on a shared machine the wall time also counts waits for the core.
-	b.ReportMetric((cpuTime() - cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 }
 
 // BenchmarkFitMLP10kParallel is the same with each batch split over all cores (what calib train does).
@@ -50,7 +50,7 @@ func BenchmarkFitMLP10kParallel(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric((cpuTime() - cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 }
 
 // BenchmarkMLPLOO2kFold is one leave-one-out fold over 2,000 components (1,999 training rows); LOO over

@@ -235,7 +235,8 @@ func (o *Adam) Step(params, grad []float64) {
 }
 
 // FitMLP trains the network on the standardized rows of z (n×p) listed in rows (all when nil), labels y
-// (1 = FP), with BCE loss and Adam (docs/METHOD.md §5). It runs on one goroutine: parallelism is across folds.
+// (1 = FP), with BCE loss and Adam (docs/METHOD.md §5). Training runs in float32 (mlp32.go; the
+// result is stored back as float64); opt.Workers > 1 splits each batch over goroutines.
 func FitMLP(z []float64, p int, y []float64, rows []int, opt MLPOptions) (*MLP, error) {
 	opt = opt.withDefaults(p)
 	if rows == nil {
