@@ -10,7 +10,7 @@ export GOEXPERIMENT ?= simd
 PURE_PKGS := ./frame/... ./synth/... ./onnx/... ./segmodel/... ./postproc/... ./metaclf/... ./calib/... ./event/... ./internal/npy/... ./finetune/... ./oodeval/... ./internal/sdnotify/... ./internal/progress/... ./internal/counterdump/... ./pipeline/... ./internal/sinkqueue/... ./sink/...
 TEST_FLAGS ?= -race -shuffle=on -timeout=25m -count=1
 
-.PHONY: help setup setup-run build run test fuzz bench clean
+.PHONY: help setup setup-run build run test fuzz bench bench-sidebyside clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -62,6 +62,10 @@ bench: build ## benchmarks that print tables: postproc (AVX2 and scalar), metacl
 	$(GO) test -run='^$$' -bench=PredictBatch -benchmem ./metaclf/
 	@echo "== pipeline: built-in tiny model on the synthetic drive (metaood bench --help for a real model)"
 	$(BIN) bench --frames 60
+
+bench-sidebyside: ## postproc vs the reference code, the MLP trainer vs PyTorch, same cores, one run (METAOOD_REF=meta-ood checkout; ~3 min)
+	@scripts/setup.sh bench
+	bench/sidebyside.sh
 
 clean: ## remove build outputs (keeps the ONNX Runtime download)
 	rm -rf bin out

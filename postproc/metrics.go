@@ -86,13 +86,12 @@ func (r *Result) componentMetrics(in *Input) {
 						pl[j] *= s[j]
 					}
 				}
-			} else {
-				for cl := 0; cl < c; cl++ {
-					copy(P[cl*blk:cl*blk+nv], data[cl*hw+i0:cl*hw+i0+nv])
-				}
 			}
 			for cl := 0; cl < c; cl++ {
-				pl := P[cl*blk : cl*blk+nv]
+				pl := data[cl*hw+i0 : cl*hw+i0+nv] // probabilities: read in place
+				if in.Logits {
+					pl = P[cl*blk : cl*blk+nv]
+				}
 				plogpEps(ev, pl)
 				kTop2(p1, p2, pl)
 				var sum float64
