@@ -57,6 +57,7 @@ type Run struct {
 	Bitrate       int     `yaml:"bitrate"`              // --bitrate: VP8 target per source, kbps
 	MaxViewers    int     `yaml:"max_viewers"`          // --max-viewers: simultaneous viewers over all sources
 	Public        bool    `yaml:"public"`               // --public: allow a non-loopback --webrtc address
+	WebRTCNet     `yaml:",inline"`                        // --webrtc-udp-port, --webrtc-public-ip, --webrtc-ice-server, --webrtc-allow-origin
 	Metrics       string  `yaml:"metrics"`              // --metrics ADDR; "" = off
 	Corridor      string  `yaml:"corridor"`             // --corridor
 	ROI           string  `yaml:"roi"`                  // --roi: region of interest polygon; "" = the whole frame
@@ -130,9 +131,7 @@ func wholeNumbers(data []byte) error {
 	if yaml.Unmarshal(data, &m) != nil {
 		return nil // the typed decode has reported it
 	}
-	t := reflect.TypeOf(Run{})
-	for i := range t.NumField() {
-		f := t.Field(i)
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(Run{})) { // with the inline structs' fields
 		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		v, ok := m[key].(float64)
 		if ok && f.Type.Kind() == reflect.Int && v != math.Trunc(v) {
@@ -244,6 +243,9 @@ func (c Run) Validate() error {
 		return bad("corridor", "%v", err)
 	}
 	if _, err := c.RegionOfInterest(); err != nil {
+		return err
+	}
+	if err := c.WebRTCNet.validate(c.Public, c.Token); err != nil {
 		return err
 	}
 	for _, l := range []struct{ key, addr string }{{"webrtc", c.WebRTC}, {"metrics", c.Metrics}} {

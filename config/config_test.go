@@ -69,6 +69,14 @@ func TestConfErrors(t *testing.T) {
 		{"video_codec: hevc", "video_codec (--video-codec)"},
 		{"retain_mb: 100", "give --segment too"},
 		{"frames: 1.5", "frames"},
+		{"webrtc_udp_port: 8189.5", "webrtc_udp_port"},
+		{"webrtc_udp_port: 70000", "webrtc_udp_port (--webrtc-udp-port)"},
+		{"webrtc_public_ips: [203.0.113.7]", "need --public"},
+		{"webrtc_public_ips: [rig.example]\npublic: true\ntoken: t", "webrtc_public_ips (--webrtc-public-ip): invalid network setting: public IP"},
+		{"webrtc_ice_servers: ['turn:turn.example.org']", "webrtc_ice_servers (--webrtc-ice-server)"},
+		{"webrtc_ice_servers: ['turn:u:pw@turn.example.org:99999']", "u:REDACTED@"},
+		{"webrtc_allow_origins: [player.example]", "webrtc_allow_origins (--webrtc-allow-origin)"},
+		{"webrtc_allow_origins: ['*']\ntoken: t", "name the player's origin"},
 		{"frames: 3\n---\nframes: 4\n", "one YAML document"},
 	}
 	for _, c := range cases {
