@@ -57,7 +57,6 @@ type Run struct {
 	Bitrate       int     `yaml:"bitrate"`              // --bitrate: VP8 target per source, kbps
 	MaxViewers    int     `yaml:"max_viewers"`          // --max-viewers: simultaneous viewers over all sources
 	Public        bool    `yaml:"public"`               // --public: allow a non-loopback --webrtc address
-	WebRTCNet     `yaml:",inline"`                        // --webrtc-udp-port, --webrtc-public-ip, --webrtc-ice-server, --webrtc-allow-origin
 	Metrics       string  `yaml:"metrics"`              // --metrics ADDR; "" = off
 	Corridor      string  `yaml:"corridor"`             // --corridor
 	ROI           string  `yaml:"roi"`                  // --roi: region of interest polygon; "" = the whole frame
@@ -81,6 +80,8 @@ type Run struct {
 	RetainMB int `yaml:"retain_mb"`
 	// AllowPartial (--allow-partial) lets a replay whose file ended early (truncated) exit 0.
 	AllowPartial bool `yaml:"allow_partial"`
+	// WebRTCNet: --webrtc-udp-port, --webrtc-public-ip, --webrtc-ice-server, --webrtc-allow-origin.
+	WebRTCNet `yaml:",inline"`
 }
 
 // Default returns the built-in defaults: the synthetic drive through the tiny model.
