@@ -248,9 +248,16 @@ const WaitTimeout = 20 * time.Second
 // with the page's last state.
 func WaitPage(tb testing.TB, ctx context.Context, what string, cond func(PageState) bool) PageState {
 	tb.Helper()
+	return WaitState(tb, func() (PageState, error) { return State(ctx) }, what, cond)
+}
+
+// WaitState is WaitPage for any browser: it polls state until cond holds (Firefox:
+// FirefoxTab.State).
+func WaitState(tb testing.TB, state func() (PageState, error), what string, cond func(PageState) bool) PageState {
+	tb.Helper()
 	deadline := time.Now().Add(WaitTimeout)
 	for {
-		st, err := State(ctx)
+		st, err := state()
 		if err == nil && cond(st) {
 			return st
 		}
