@@ -40,7 +40,8 @@ test: setup ## every test (tests on real data skip when the shared data set is a
 # Fuzz targets: package:Target. `make fuzz` runs each for FUZZTIME (default 60s); new crashers land in
 # the package's testdata/fuzz and then fail `go test` until fixed.
 FUZZ_QUICK := ./config:FuzzParse ./metaclf:FuzzParse ./postproc:FuzzReadLabelPNG ./internal/npy:FuzzRead \
-	./internal/npy:FuzzParseHeader ./synth:FuzzParseSpec ./frame:FuzzParseSize ./event:FuzzParseCorridor ./calib:FuzzReadCSV
+	./internal/npy:FuzzParseHeader ./synth:FuzzParseSpec ./frame:FuzzParseSize ./event:FuzzParseCorridor ./calib:FuzzReadCSV \
+	./stream/netcfg:FuzzParseICEServer
 FUZZ_ALL := $(FUZZ_QUICK) ./capture:FuzzParseSpec ./stream:FuzzWHEPOffer ./stream:FuzzReadMarker ./onnx:FuzzLoad \
 	./segmodel:FuzzFromONNX ./synth:FuzzDecodeGTPNG ./synth:FuzzParseSize ./oodeval:FuzzPixelMetrics
 FUZZTIME ?= 60s

@@ -32,9 +32,10 @@ case "$(uname -m)" in
 esac
 
 # Debian packages. Run: OpenCV 4.6 for gocv v0.31.0, libvpx for the VP8 encoder, npm to fetch ORT.
-# Test: Chromium for the browser end-to-end test, iproute2/util-linux for its network namespace.
+# Test: Chromium and Firefox ESR for the browser end-to-end tests, iproute2/util-linux for
+# Chromium's network namespace.
 APT_RUN=(libopencv-dev pkg-config g++ libvpx-dev npm ca-certificates)
-APT_TEST=(chromium iproute2 util-linux)
+APT_TEST=(chromium firefox-esr iproute2 util-linux)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
