@@ -234,6 +234,19 @@ type PageState struct {
 		Shown    float64 `json:"shown"`
 		Received float64 `json:"received"`
 	} `json:"marks"` // frame markers read from the video (with ?measure=1)
+	Sources []string    `json:"sources"` // GET /sources as the page last read it
+	Grid    bool        `json:"grid"`    // every source shown at once
+	Tiles   []TileState `json:"tiles"`   // one per video shown; the fields above are the first's
+}
+
+// TileState is one video of the page.
+type TileState struct {
+	Source        string `json:"source"` // "" = the server's first source
+	FramesDecoded int    `json:"framesDecoded"`
+	Width         int    `json:"width"`
+	Height        int    `json:"height"`
+	Connected     bool   `json:"connected"`
+	Events        bool   `json:"events"` // this tile's connection carries the events
 }
 
 // State reads window.metaood from a tab.
