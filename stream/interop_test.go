@@ -17,6 +17,7 @@ import (
 	"github.com/pion/turn/v5"
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/goleak"
 )
 
 const playerOrigin = "http://player.example:3000"
@@ -169,6 +170,8 @@ func freeUDPPort(t *testing.T) int {
 // closing the server frees it.
 func TestSharedUDPPort(t *testing.T) {
 	requireEncoder(t)
+	opt := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, opt) }) // first registered: runs after the players close
 	port := freeUDPPort(t)
 	s, err := New(Config{Addr: "127.0.0.1:0", UDPPort: port}, testLog(t))
 	if err != nil {
@@ -345,6 +348,8 @@ func startTURN(t *testing.T, user, pass string) int {
 // candidate with the given credentials, and a player that may only use relays plays through it.
 func TestTURNRelay(t *testing.T) {
 	requireEncoder(t)
+	opt := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
 	port := startTURN(t, "alice", "s3cret")
 	url := "turn:127.0.0.1:" + strconv.Itoa(port) + "?transport=udp"
 	s := startServer(t, Config{ICEServers: []string{"turn:alice:s3cret@127.0.0.1:" + strconv.Itoa(port) + "?transport=udp"}})

@@ -124,7 +124,8 @@ func childMetrics(out string) []metric {
 	return ms
 }
 
-// SetupNetns brings lo up and adds the veth pair with 127.0.0.2/32 (see the package doc).
+// SetupNetns brings lo up and adds the veth pair with 127.0.0.2/32 (see the package doc), plus
+// 192.0.2.1/24 and a default route on it for Firefox.
 // Call it only inside a fresh network namespace (InNetns does).
 func SetupNetns(tb testing.TB) {
 	tb.Helper()
@@ -134,6 +135,10 @@ func SetupNetns(tb testing.TB) {
 		{"addr", "add", "127.0.0.2/32", "dev", "veth0"},
 		{"link", "set", "veth0", "up"},
 		{"link", "set", "veth1", "up"},
+		// Firefox gathers no ICE candidate at all without a routable interface and a default
+		// route; TEST-NET-1 (RFC 5737) is never routed, and the namespace has no way out anyway.
+		{"addr", "add", "192.0.2.1/24", "dev", "veth0"},
+		{"route", "add", "default", "dev", "veth0"},
 	} {
 		if out, err := exec.Command("ip", c...).CombinedOutput(); err != nil {
 			tb.Fatalf("ip %s: %v: %s (needs iproute2 and a fresh network namespace)", strings.Join(c, " "), err, out)
