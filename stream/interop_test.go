@@ -277,13 +277,10 @@ func TestICEServersGiven(t *testing.T) {
 
 	s.PublishFrame("cam0", 0, time.Now(), 64, 64, make([]byte, 3*64*64))
 	var ans *http.Response
-	start := time.Now()
-	// The STUN/TURN address answers nothing: the answer comes anyway (gathering is bounded).
+	// The STUN/TURN address answers nothing, so gathering never completes: the answer comes
+	// anyway, with the host candidates (it used to be a 400 after the gathering timeout).
 	if _, err := dialWHEPWith(t, baseURL(s), dialOptions{token: "tk", res: &ans}); err != nil {
 		t.Fatalf("offer with unreachable ICE servers: %v", err)
-	}
-	if d := time.Since(start); d > gatherTimeout+time.Second {
-		t.Errorf("answer took %v", d)
 	}
 	links := ans.Header.Values("Link")
 	if len(links) != 2 || links[0] != `<stun:127.0.0.1:3478>; rel="ice-server"` ||
