@@ -9,6 +9,7 @@ import (
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/postproc"
 	"github.com/metaood/metaood/render"
+	"github.com/metaood/metaood/stream"
 )
 
 // flagHints name the flag that fixes an error the packages report in their own terms (they do
@@ -24,6 +25,7 @@ var flagHints = []struct {
 	{postproc.ErrNotProbabilities, "if the maps are logits, pass --logits"},
 	{render.ErrVideo, "check the --out folder, or try --video out.avi"},
 	{event.ErrTracker, "check --corridor, --emergency-k, --emergency-n and --emergency-area"},
+	{stream.ErrListen, "check --webrtc and --webrtc-udp-port: another program may hold the port"},
 }
 
 // flagHint returns the hint for err, or "".
