@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -16,13 +17,15 @@ import (
 )
 
 // TestFirefoxE2E: Firefox decodes the stream at its size (getStats framesDecoded and the frame
-// markers it reads from the picture), receives events over the data channel, and shows and clears
-// the emergency banner.
+// markers it reads from the picture), receives events over the data channel, gets the viewer's
+// TURN server from the page (a relay candidate), and shows and clears the emergency banner.
 func TestFirefoxE2E(t *testing.T) {
 	requireEncoder(t)
 	browsertest.Firefox(t) // skip (or fail under METAOOD_REQUIRE_SHARED=1) before any work
 	const w, h, fps = 640, 320, 30
-	s := startServer(t, Config{Token: "e2e-token", FrameMarker: true, FPS: fps})
+	// A TURN server among the ICE servers: the page must hand it, with its credentials, to Firefox.
+	turnURL := "turn:alice:s3cret@127.0.0.1:" + strconv.Itoa(startTURN(t, "alice", "s3cret")) + "?transport=udp"
+	s := startServer(t, Config{Token: "e2e-token", FrameMarker: true, FPS: fps, ICEServers: []string{turnURL}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	f := feed(ctx, s, "cam0", w, h, fps)
@@ -52,6 +55,12 @@ func TestFirefoxE2E(t *testing.T) {
 	})
 	t.Logf("firefox: %d frames decoded at %dx%d, %d frame markers read, events %v, after %v",
 		st.FramesDecoded, st.Width, st.Height, len(st.Marks), st.Types, time.Since(start).Round(time.Millisecond))
+	relays, err := ff.Eval(`(async () => { let n = 0; (await tiles[0].pc.getStats()).forEach((r) => {
+		if (r.type === "local-candidate" && r.candidateType === "relay") n++; }); return n; })()`)
+	if err != nil || relays == "0" {
+		t.Errorf("Firefox gathered %s relay candidates (%v): the page did not pass the TURN server on", relays, err)
+	}
+	t.Logf("firefox: %s relay candidates through the viewer's TURN server", relays)
 	f.mu.Lock()
 	for _, m := range st.Marks {
 		if _, ok := f.captured[m.Seq]; !ok {
