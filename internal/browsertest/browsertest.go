@@ -59,7 +59,19 @@ func Chromium(tb testing.TB) string {
 // child fails tb. It returns true when the caller is the child and should do the real work.
 func InNetns(tb testing.TB) bool {
 	tb.Helper()
-	tb.Logf("browser: %s", Chromium(tb))
+	return inNetns(tb, Chromium)
+}
+
+// InNetnsFirefox is InNetns for a Firefox test: it skips (or fails under
+// METAOOD_REQUIRE_SHARED=1) when firefox-esr is missing instead of Chromium.
+func InNetnsFirefox(tb testing.TB) bool {
+	tb.Helper()
+	return inNetns(tb, Firefox)
+}
+
+func inNetns(tb testing.TB, browser func(testing.TB) string) bool {
+	tb.Helper()
+	tb.Logf("browser: %s", browser(tb))
 	if os.Getenv(NetnsEnv) == "1" {
 		SetupNetns(tb)
 		return true

@@ -4,10 +4,12 @@ package browsertest
 // few commands the viewer tests need (session.new, browsingContext.navigate, script.evaluate,
 // browsingContext.captureScreenshot), so the tests need no node and no driver binary.
 //
-// Unlike Chromium, Firefox offers loopback host candidates when media.peerconnection.ice.loopback
-// is set and host addresses are not hidden behind mDNS names
-// (media.peerconnection.ice.obfuscate_host_addresses); the profile sets both, so a Firefox test
-// needs no network namespace.
+// What Firefox needs for WebRTC to the viewer on loopback (checked with firefox-esr 153): without
+// media.peerconnection.ice.loopback and with its host addresses hidden behind mDNS names
+// (media.peerconnection.ice.obfuscate_host_addresses, pion here resolves none), ICE fails; the
+// profile sets both. And Firefox gathers no candidate at all on a machine with no routable
+// interface and default route: SetupNetns adds one to the test namespace, so the same tests run
+// there as in a normal network.
 
 import (
 	"bufio"
