@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/metaood/metaood/event"
 	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/sink/mqtt"
 )
 
 // Run is the configuration of `metaood run`. YAML keys match the flag names (dashes → underscores).
@@ -80,6 +82,18 @@ type Run struct {
 	RetainMB int `yaml:"retain_mb"`
 	// AllowPartial (--allow-partial) lets a replay whose file ended early (truncated) exit 0.
 	AllowPartial bool `yaml:"allow_partial"`
+	// Event types each output passes on (event.ParseTypes: names or "all"); see events.go.
+	FileEvents    []string `yaml:"file_events"`    // --file-events
+	StdoutEvents  []string `yaml:"stdout_events"`  // --stdout-events
+	WebhookEvents []string `yaml:"webhook_events"` // --webhook-events
+	MQTTEvents    []string `yaml:"mqtt_events"`    // --mqtt-events
+	// MQTT output (sink/mqtt); MQTT "" = off. The password comes from MQTTPasswordFile, else
+	// $METAOOD_MQTT_PASSWORD, never from a flag.
+	MQTT             string `yaml:"mqtt"`               // --mqtt tcp://host:1883
+	MQTTPrefix       string `yaml:"mqtt_prefix"`        // --mqtt-prefix
+	MQTTClientID     string `yaml:"mqtt_client_id"`     // --mqtt-client-id; "" = metaood-<hostname>
+	MQTTUser         string `yaml:"mqtt_user"`          // --mqtt-user
+	MQTTPasswordFile string `yaml:"mqtt_password_file"` // --mqtt-password-file
 	// WebRTCNet: --webrtc-udp-port, --webrtc-public-ip, --webrtc-ice-server, --webrtc-allow-origin.
 	WebRTCNet `yaml:",inline"`
 }
@@ -92,6 +106,8 @@ func Default() Run {
 		Video: "annotated.mp4", Events: "events.jsonl", CSV: "summary.csv", Stdout: true,
 		Corridor: t.Corridor.String(), EmergArea: t.MinArea, EmergK: t.K, EmergN: t.N, LogLevel: "info", LogFormat: "text",
 		Bitrate: 2500, MaxViewers: 4, WorkerNice: 10,
+		FileEvents: []string{event.AllTypes}, StdoutEvents: []string{event.AllTypes},
+		WebhookEvents: slices.Clone(DefaultWebhookEvents), MQTTEvents: slices.Clone(mqtt.DefaultTypes), MQTTPrefix: "metaood",
 	}
 }
 
@@ -244,6 +260,9 @@ func (c Run) Validate() error {
 		return bad("corridor", "%v", err)
 	}
 	if _, err := c.RegionOfInterest(); err != nil {
+		return err
+	}
+	if err := c.validateEvents(); err != nil {
 		return err
 	}
 	if err := c.WebRTCNet.validate(c.Public, c.Token); err != nil {

@@ -78,6 +78,16 @@ func TestConfErrors(t *testing.T) {
 		{"webrtc_allow_origins: [player.example]", "webrtc_allow_origins (--webrtc-allow-origin)"},
 		{"webrtc_allow_origins: ['*']\ntoken: t", "name the player's origin"},
 		{"frames: 3\n---\nframes: 4\n", "one YAML document"},
+		{"webhook_events: [emergencies]", `webhook_events (--webhook-events): bad event type: "emergencies"; valid types: anomalies, emergency, clear, source, stats, or all`},
+		{"webhook_events: []", "webhook_events (--webhook-events): bad event type: no type given"},
+		{"file_events: [anomaly]", "file_events (--file-events)"},
+		{"stdout_events: [stat]", "stdout_events (--stdout-events)"},
+		{"mqtt_events: [all, x]", "mqtt_events (--mqtt-events)"},
+		{"mqtt: broker:1883", "mqtt (--mqtt): bad MQTT settings: broker \"broker:1883\" is not a URL like tcp://host:1883"},
+		{"mqtt: tcp://u:p@broker", "carries credentials"},
+		{"mqtt: tcp://broker\nmqtt_prefix: 'a/+'", "mqtt_prefix (--mqtt-prefix)"},
+		{"mqtt_user: me", "mqtt_user (--mqtt-user): applies to the MQTT output"},
+		{"mqtt_password_file: /run/secret", "mqtt_password_file (--mqtt-password-file)"},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.yaml))

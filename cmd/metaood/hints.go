@@ -9,6 +9,7 @@ import (
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/postproc"
 	"github.com/metaood/metaood/render"
+	"github.com/metaood/metaood/sink/mqtt"
 	"github.com/metaood/metaood/stream"
 )
 
@@ -25,6 +26,8 @@ var flagHints = []struct {
 	{postproc.ErrNotProbabilities, "if the maps are logits, pass --logits"},
 	{render.ErrVideo, "check the --out folder, or try --video out.avi"},
 	{event.ErrTracker, "check --corridor, --emergency-k, --emergency-n and --emergency-area"},
+	{event.ErrTypes, "list event types like --webhook-events emergency,clear"},
+	{mqtt.ErrConfig, "check --mqtt, --mqtt-prefix and --mqtt-user"},
 	{stream.ErrListen, "check --webrtc and --webrtc-udp-port: another program may hold the port"},
 }
 

@@ -209,6 +209,20 @@ func TestParseRunFlags(t *testing.T) {
 		{nil, func(c config.Run) bool {
 			return slices.Equal(c.Sources, config.Default().Sources) && !c.Realtime && c.Stdout
 		}, ""},
+		// event outputs
+		{nil, func(c config.Run) bool {
+			return slices.Equal(c.WebhookEvents, config.DefaultWebhookEvents) && slices.Equal(c.FileEvents, []string{"all"}) && c.MQTT == ""
+		}, ""},
+		{[]string{"--webhook-events", "emergency,clear", "--stdout-events", "stats"}, func(c config.Run) bool {
+			return slices.Equal(c.WebhookEvents, []string{"emergency", "clear"}) && slices.Equal(c.StdoutEvents, []string{"stats"})
+		}, ""},
+		{[]string{"--webhook-events", "emergncy"}, nil, `--webhook-events): bad event type: "emergncy"; valid types: anomalies, emergency, clear, source, stats, or all`},
+		{[]string{"--mqtt", "tcp://127.0.0.1:1883", "--mqtt-prefix", "rigs/car7", "--mqtt-user", "rig", "--mqtt-events", "all"}, func(c config.Run) bool {
+			return c.MQTT == "tcp://127.0.0.1:1883" && c.MQTTPrefix == "rigs/car7" && c.MQTTUser == "rig" && slices.Equal(c.MQTTEvents, []string{"all"})
+		}, ""},
+		{[]string{"--mqtt", "127.0.0.1:1883"}, nil, "--mqtt"},
+		{[]string{"--mqtt", "tcp://broker", "--mqtt-prefix", "a/#"}, nil, "--mqtt-prefix"},
+		{[]string{"--mqtt-user", "rig"}, nil, "give --mqtt"},
 	}
 	for _, c := range cases {
 		got, err := parseRunFlags(c.args, io.Discard)

@@ -96,7 +96,7 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 	outs.Provider = model.Engine.Provider()
 
 	// Outputs: files first (they can fail), then the servers.
-	sinks, late, err := openSinks(c, &outs, o.Stdout, log)
+	sinks, late, err := openSinks(c, &outs, o.Stdout, metrics, log)
 	if err != nil {
 		return pipeline.Summary{}, outs, err
 	}
@@ -179,16 +179,31 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 }
 
 // openSinks creates the file outputs and the network ones, in the order the pipeline closes
-// them, by value: events and CSV (sinks; the video joins them), then stdout and the webhook
-// (late), so a second Ctrl-C during the webhook drain costs only network events. On error the
-// sinks already made are closed.
-func openSinks(c config.Run, outs *Outputs, stdout io.Writer, log *slog.Logger) (sinks, late []pipeline.Sink, err error) {
+// them, by value: events and CSV (sinks; the video joins them), then stdout, the webhook and
+// MQTT (late), so a second Ctrl-C during their drain costs only network events. Each gets the
+// event types its setting lists. On error the sinks already made are closed.
+func openSinks(c config.Run, outs *Outputs, stdout io.Writer, metrics *pipeline.Metrics, log *slog.Logger) (sinks, late []pipeline.Sink, err error) {
+	types, err := eventTypes(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	var mq pipeline.Sink
+	if c.MQTT != "" { // first: it opens no file, and its connections start with the first events
+		if mq, err = openMQTT(c, types.mqtt, metrics, log); err != nil {
+			return nil, nil, err
+		}
+		defer func() {
+			if err != nil {
+				mq.Close()
+			}
+		}()
+	}
 	outs.Events = pipeline.OutPath(outs.Dir, c.Events)
 	js, err := pipeline.CreateJSONL(outs.Events)
 	if err != nil {
 		return nil, nil, err
 	}
-	sinks = append(sinks, js)
+	sinks = append(sinks, filtered(js, types.file))
 	if c.CSV != "" {
 		outs.CSV = pipeline.OutPath(outs.Dir, c.CSV)
 		cs, err := pipeline.CreateCSV(outs.CSV)
@@ -201,10 +216,14 @@ func openSinks(c config.Run, outs *Outputs, stdout io.Writer, log *slog.Logger) 
 	if c.Stdout {
 		// stdout is a live edge: a reader that stops reading loses lines, it does not stall the run.
 		lw := pipeline.NewLiveWriter(stdout, 1024)
-		late = append(late, pipeline.NewJSONLSink("stdout", lw, lw))
+		late = append(late, filtered(pipeline.NewJSONLSink("stdout", lw, lw), types.stdout))
 	}
 	if c.Webhook != "" {
-		late = append(late, pipeline.NewWebhookSink(c.Webhook, 256, 2*time.Second, log))
+		late = append(late, filtered(pipeline.NewWebhookSink(c.Webhook, 256, 2*time.Second, log,
+			pipeline.WithCounters(metrics.SinkCounters("webhook"))), types.webhook))
+	}
+	if mq != nil {
+		late = append(late, mq)
 	}
 	return sinks, late, nil
 }
