@@ -2,6 +2,9 @@
 // each viewer the source's VP8 video, a data channel carrying the events JSON, and an embedded
 // viewer page. One encoder per source feeds all its viewers; each viewer has bounded queues,
 // so a slow viewer drops frames and events and never stalls the pipeline or other viewers.
+// For deployment: CORS for WHEP players on other origins (cors.go), /healthz and /readyz
+// (health.go), and ICE settings for NATs and containers: one UDP port for every viewer, public
+// IPs, STUN/TURN servers (ice.go).
 package stream
 
 import (
