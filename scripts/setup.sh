@@ -33,7 +33,7 @@ esac
 
 # Debian packages. Run: OpenCV 4.6 for gocv v0.31.0, libvpx for the VP8 encoder, npm to fetch ORT.
 # Test: Chromium and Firefox ESR for the browser end-to-end tests, iproute2/util-linux for
-# Chromium's network namespace, mosquitto for the MQTT output's tests.
+# the browser tests' network namespace, mosquitto for the MQTT output's tests.
 APT_RUN=(libopencv-dev pkg-config g++ libvpx-dev npm ca-certificates)
 APT_TEST=(chromium firefox-esr iproute2 util-linux mosquitto mosquitto-clients)
 
