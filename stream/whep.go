@@ -24,6 +24,7 @@ var indexHTML []byte
 const (
 	maxSDPBytes    = 64 << 10        // an SDP offer is a few KiB; more is not an offer
 	gatherTimeout  = 2 * time.Second // then answer with the candidates gathered: a slow STUN/TURN server costs no more
+	maxGatherWait  = 5 * time.Second // for the first candidate, on a swamped machine
 	connectTimeout = 5 * time.Second // answered but not connected: the slot is freed after this
 	whepPath       = "/whep"
 )
@@ -206,8 +207,20 @@ func (s *Server) connect(r *http.Request, src *source, offer string, events bool
 	select {
 	case <-gathered:
 	case <-time.After(gatherTimeout):
-		// A STUN or TURN server that is slow to answer: the host candidates are in already.
-		v.log.Warn("ICE gathering incomplete; answering with the candidates gathered so far", "after", gatherTimeout)
+		// A STUN or TURN server that is slow to answer: the host candidates are in already,
+		// unless the machine is swamped; then wait for one a little longer.
+		stop := make(chan struct{})
+		defer close(stop)
+		select {
+		case <-gathered:
+		case <-waitCandidate(pc, maxGatherWait-gatherTimeout, stop):
+			v.log.Warn("ICE gathering incomplete; answering with the candidates gathered so far", "after", gatherTimeout)
+		case <-r.Context().Done():
+			return fail("%w", r.Context().Err())
+		}
+		if !strings.Contains(pc.LocalDescription().SDP, "a=candidate:") {
+			return fail("%w", errors.New("no ICE candidate gathered in time"))
+		}
 	case <-r.Context().Done():
 		return fail("%w", r.Context().Err())
 	}
@@ -276,4 +289,26 @@ func iceLinks(list []netcfg.ICEServer) []string {
 		out = append(out, l)
 	}
 	return out
+}
+
+// waitCandidate closes its channel once pc's local description holds a candidate, or after d;
+// it stops looking when stop closes.
+func waitCandidate(pc *webrtc.PeerConnection, d time.Duration, stop <-chan struct{}) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for end := time.Now().Add(d); time.Now().Before(end); {
+			if ld := pc.LocalDescription(); ld != nil && strings.Contains(ld.SDP, "a=candidate:") {
+				return
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return done
 }
