@@ -7,7 +7,7 @@ export OPENCV_LOG_LEVEL ?= ERROR
 # Go 1.26's SIMD experiment turns on postproc's AVX2 kernels (2-3x faster entropy and metrics; still pure Go).
 # A plain `go build` works too and uses the scalar kernels; `make test` checks both give the same answers.
 export GOEXPERIMENT ?= simd
-PURE_PKGS := ./frame/... ./synth/... ./onnx/... ./segmodel/... ./postproc/... ./metaclf/... ./calib/... ./event/... ./internal/npy/... ./finetune/... ./oodeval/... ./internal/sdnotify/... ./internal/progress/... ./internal/counterdump/... ./pipeline/... ./internal/sinkqueue/... ./sink/...
+PURE_PKGS := ./frame/... ./synth/... ./onnx/... ./segmodel/... ./postproc/... ./metaclf/... ./calib/... ./event/... ./internal/npy/... ./finetune/... ./oodeval/... ./internal/sdnotify/... ./internal/progress/... ./internal/counterdump/... ./pipeline/... ./internal/sinkqueue/... ./sink/... ./stream/netcfg/...
 TEST_FLAGS ?= -race -shuffle=on -timeout=25m -count=1
 
 .PHONY: help setup setup-run build run test fuzz bench bench-sidebyside clean
@@ -41,7 +41,8 @@ test: setup ## every test (tests on real data skip when the shared data set is a
 # the package's testdata/fuzz and then fail `go test` until fixed.
 FUZZ_QUICK := ./config:FuzzParse ./metaclf:FuzzParse ./postproc:FuzzReadLabelPNG ./internal/npy:FuzzRead \
 	./internal/npy:FuzzParseHeader ./synth:FuzzParseSpec ./frame:FuzzParseSize ./event:FuzzParseCorridor ./calib:FuzzReadCSV \
-	./event:FuzzParseTypes ./sink/mqtt:FuzzTopicName
+	./event:FuzzParseTypes ./sink/mqtt:FuzzTopicName \
+	./stream/netcfg:FuzzParseICEServer
 FUZZ_ALL := $(FUZZ_QUICK) ./capture:FuzzParseSpec ./stream:FuzzWHEPOffer ./stream:FuzzReadMarker ./onnx:FuzzLoad \
 	./segmodel:FuzzFromONNX ./synth:FuzzDecodeGTPNG ./synth:FuzzParseSize ./oodeval:FuzzPixelMetrics
 FUZZTIME ?= 60s

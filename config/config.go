@@ -94,6 +94,8 @@ type Run struct {
 	MQTTClientID     string `yaml:"mqtt_client_id"`     // --mqtt-client-id; "" = metaood-<hostname>
 	MQTTUser         string `yaml:"mqtt_user"`          // --mqtt-user
 	MQTTPasswordFile string `yaml:"mqtt_password_file"` // --mqtt-password-file
+	// WebRTCNet: --webrtc-udp-port, --webrtc-public-ip, --webrtc-ice-server, --webrtc-allow-origin.
+	WebRTCNet `yaml:",inline"`
 }
 
 // Default returns the built-in defaults: the synthetic drive through the tiny model.
@@ -146,9 +148,7 @@ func wholeNumbers(data []byte) error {
 	if yaml.Unmarshal(data, &m) != nil {
 		return nil // the typed decode has reported it
 	}
-	t := reflect.TypeOf(Run{})
-	for i := range t.NumField() {
-		f := t.Field(i)
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(Run{})) { // with the inline structs' fields
 		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		v, ok := m[key].(float64)
 		if ok && f.Type.Kind() == reflect.Int && v != math.Trunc(v) {
@@ -263,6 +263,9 @@ func (c Run) Validate() error {
 		return err
 	}
 	if err := c.validateEvents(); err != nil {
+		return err
+	}
+	if err := c.WebRTCNet.validate(c.Public, c.Token); err != nil {
 		return err
 	}
 	for _, l := range []struct{ key, addr string }{{"webrtc", c.WebRTC}, {"metrics", c.Metrics}} {

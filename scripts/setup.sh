@@ -34,9 +34,10 @@ case "$(uname -m)" in
 esac
 
 # Debian packages. Run: OpenCV 4.6 for gocv v0.31.0, libvpx for the VP8 encoder, npm to fetch ORT.
-# Test: Chromium for the browser end-to-end test, iproute2/util-linux for its network namespace.
+# Test: Chromium and Firefox ESR for the browser end-to-end tests, iproute2/util-linux for
+# the browser tests' network namespace, mosquitto for the MQTT output's tests.
 APT_RUN=(libopencv-dev pkg-config g++ libvpx-dev npm ca-certificates)
-APT_TEST=(chromium iproute2 util-linux mosquitto mosquitto-clients)
+APT_TEST=(chromium firefox-esr iproute2 util-linux mosquitto mosquitto-clients)
 APT_BENCH=(cython3 python3-dev python3-numpy python3-scipy python3-pil python3-torch gcc util-linux)
 
 log() { printf 'setup: %s\n' "$*" >&2; }

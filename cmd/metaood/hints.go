@@ -10,6 +10,7 @@ import (
 	"github.com/metaood/metaood/postproc"
 	"github.com/metaood/metaood/render"
 	"github.com/metaood/metaood/sink/mqtt"
+	"github.com/metaood/metaood/stream"
 )
 
 // flagHints name the flag that fixes an error the packages report in their own terms (they do
@@ -27,6 +28,7 @@ var flagHints = []struct {
 	{event.ErrTracker, "check --corridor, --emergency-k, --emergency-n and --emergency-area"},
 	{event.ErrTypes, "list event types like --webhook-events emergency,clear"},
 	{mqtt.ErrConfig, "check --mqtt, --mqtt-prefix and --mqtt-user"},
+	{stream.ErrListen, "check --webrtc and --webrtc-udp-port: another program may hold the port"},
 }
 
 // flagHint returns the hint for err, or "".

@@ -78,6 +78,7 @@ func runFlags(c *config.Run, fs *pflag.FlagSet) (cfgFile *string, noVideo, repla
 	fs.BoolVar(&c.Public, "public", c.Public, "allow a --webrtc address other machines can reach (e.g. 0.0.0.0:8080); set --token too")
 	fs.IntVar(&c.Bitrate, "bitrate", c.Bitrate, "live viewer VP8 target bitrate per source, kbps")
 	fs.IntVar(&c.MaxViewers, "max-viewers", c.MaxViewers, "live viewers at once, over all sources")
+	webrtcNetFlags(&c.WebRTCNet, fs)
 	fs.StringVar(&c.Metrics, "metrics", c.Metrics, "serve Prometheus /metrics at ADDR, e.g. 127.0.0.1:9090 (default off; --webrtc serves it too)")
 	fs.StringVar(&c.Corridor, "corridor", c.Corridor, "drive corridor polygon \"x,y;x,y;…\" in fractions of the frame")
 	fs.IntVar(&c.EmergArea, "emergency-area", c.EmergArea, "min anomaly area (source pixels) for an emergency")

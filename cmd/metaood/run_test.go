@@ -186,6 +186,15 @@ func TestParseRunFlags(t *testing.T) {
 		{[]string{"--webrtc=0.0.0.0:8080"}, nil, "--public"},
 		{[]string{"--webrtc=0.0.0.0:8080", "--public", "--token", "t"}, func(c config.Run) bool { return c.Public && c.WebRTC == "0.0.0.0:8080" }, ""},
 		{[]string{"--webrtc=nonsense"}, nil, "--webrtc"},
+		{[]string{"--webrtc=0.0.0.0:8080", "--public", "--token", "t", "--webrtc-udp-port", "8189", "--webrtc-public-ip", "203.0.113.7",
+			"--webrtc-ice-server", "stun:stun.example.org", "--webrtc-ice-server", "turn:u:p@turn.example.org", "--webrtc-allow-origin", "https://p.example"},
+			func(c config.Run) bool {
+				return c.UDPPort == 8189 && slices.Equal(c.PublicIPs, []string{"203.0.113.7"}) && len(c.ICEServers) == 2 &&
+					slices.Equal(c.AllowOrigins, []string{"https://p.example"})
+			}, ""},
+		{[]string{"--webrtc-udp-port", "-1"}, nil, "--webrtc-udp-port"},
+		{[]string{"--webrtc-public-ip", "203.0.113.7"}, nil, "--public"},
+		{[]string{"--webrtc-allow-origin", "*", "--token", "t"}, nil, "--webrtc-allow-origin"},
 		// --webrtc on the default drive: endless, real time, events off stdout
 		{[]string{"--webrtc"}, func(c config.Run) bool {
 			return slices.Equal(c.Sources, []string{liveSynth}) && c.Realtime && !c.Stdout && c.Frames == 0

@@ -120,7 +120,8 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 	var srv *stream.Server
 	if c.WebRTC != "" {
 		scfg := stream.Config{Addr: c.WebRTC, Token: c.Token, BitrateKbps: c.Bitrate, MaxViewers: c.MaxViewers,
-			AllowPublic: c.Public, Metrics: metrics.Registry} // one /metrics: the whole run's registry
+			AllowPublic: c.Public, Metrics: metrics.Registry, // one /metrics: the whole run's registry
+			UDPPort: c.UDPPort, PublicIPs: c.PublicIPs, ICEServers: c.ICEServers, AllowOrigins: c.AllowOrigins}
 		if f := videoFPS(srcs); f >= 1 && f <= 120 {
 			scfg.FPS = int(f + 0.5)
 		}
