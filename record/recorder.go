@@ -37,6 +37,7 @@ type Options struct {
 type ClipDone struct {
 	Path       string
 	At         int64   // the moment it was asked for (ms, the packets' time)
+	Start      int64   // the packets' time of its first frame (a keyframe), its time 0
 	Frames     int     // packets in the clip
 	DurationMS float64 // video time it covers
 	Err        error   // nil: written and checked
@@ -214,7 +215,7 @@ func (r *Recorder) finishClip(c *openClip, err error) ClipDone {
 	if err == nil && r.opts.Verify != nil {
 		err = r.opts.Verify(c.w.Path(), c.w.Frames())
 	}
-	d := ClipDone{Path: c.w.Path(), At: c.at, Frames: c.w.Frames(), DurationMS: c.w.Duration(), Err: err}
+	d := ClipDone{Path: c.w.Path(), At: c.at, Start: c.w.Start(), Frames: c.w.Frames(), DurationMS: c.w.Duration(), Err: err}
 	r.opts.Metrics.file("clip", err)
 	if err != nil {
 		r.opts.Log.Error("event clip failed", "file", d.Path, "err", err)

@@ -149,8 +149,8 @@ func TestRecorderSegments(t *testing.T) {
 		if len(p.blocks) != want || !p.blocks[0].key || len(p.cues) != want/30 {
 			t.Errorf("%s: %d blocks (first key %v), %d cues; want %d, true, %d", f, len(p.blocks), p.blocks[0].key, len(p.cues), want, want/30)
 		}
-		if first := p.blocks[0].pts; first != r.PTS(60*i) {
-			t.Errorf("%s starts at %d ms, want %d", f, first, r.PTS(60*i))
+		if first, last := p.blocks[0].pts, p.blocks[len(p.blocks)-1].pts; first != 0 || last != r.PTS(60*i+want-1)-r.PTS(60*i) {
+			t.Errorf("%s: times %d … %d ms, want 0 … %d", f, first, last, r.PTS(60*i+want-1)-r.PTS(60*i))
 		}
 	}
 	if got := counterValue(r.opts.Metrics.files.WithLabelValues("segment", "ok")); got != 3 {
@@ -206,10 +206,11 @@ func TestRecorderClips(t *testing.T) {
 			t.Fatalf("clip %d: %+v", i, d)
 		}
 		p := readParsed(t, d.Path)
-		pre, post := float64(d.At-p.blocks[0].pts), p.durationMs-float64(d.At-p.blocks[0].pts)
-		// Pre-roll: at least 5 s, at most 5 s + one keyframe interval; post-roll 5 s.
-		if p.blocks[0].pts != c.first || !p.blocks[0].key || pre < 5000 || pre > 6000 || math.Abs(post-5000) > 34 {
-			t.Errorf("%s: starts at %d ms (key %v), pre-roll %.0f ms, post-roll %.0f ms", c.name, p.blocks[0].pts, p.blocks[0].key, pre, post)
+		pre, post := float64(d.At-d.Start), p.durationMs-float64(d.At-d.Start)
+		// Pre-roll: at least 5 s, at most 5 s + one keyframe interval; post-roll 5 s. The file's
+		// times start at 0.
+		if d.Start != c.first || p.blocks[0].pts != 0 || !p.blocks[0].key || pre < 5000 || pre > 6000 || math.Abs(post-5000) > 34 {
+			t.Errorf("%s: starts at %d ms (key %v, file time %d), pre-roll %.0f ms, post-roll %.0f ms", c.name, d.Start, p.blocks[0].key, p.blocks[0].pts, pre, post)
 		}
 		if math.Abs(d.DurationMS-p.durationMs) > 0.01 || d.Frames != len(p.blocks) {
 			t.Errorf("%s: reported %v ms %d frames, file %v ms %d frames", c.name, d.DurationMS, d.Frames, p.durationMs, len(p.blocks))

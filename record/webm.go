@@ -25,7 +25,8 @@ type Track struct {
 const maxClusterMs = 30_000
 
 // WebMWriter writes one video track into a WebM (Matroska) file: EBML header, Segment, Info,
-// Tracks, then Clusters of SimpleBlocks, each cluster starting at a keyframe; Close adds the
+// Tracks, then Clusters of SimpleBlocks, each cluster starting at a keyframe. Times in the file
+// start at 0 with its first packet (a player shows every segment and clip from 0:00); Close adds the
 // Cues (keyframe index for seeking), the Duration and the SeekHead, patches the Segment's size
 // and syncs the file. A cluster is written whole when the next one starts, so a file cut short
 // by a crash holds every earlier cluster and still plays up to there. Not safe for concurrent
@@ -46,7 +47,7 @@ type WebMWriter struct {
 	open      bool   // a cluster is open
 	cues      []cue
 	frames    int
-	first     int64 // first and last PTS written
+	first     int64 // first and last PTS written (the first is the file's time 0)
 	last      int64
 	err       error // the first write error; every later call returns it
 }
@@ -159,25 +160,26 @@ func (w *WebMWriter) Write(p Packet) error {
 	case w.frames > 0 && p.PTS < w.last:
 		return fmt.Errorf("%w: %s: time went back from %d to %d ms", ErrWebM, w.path, w.last, p.PTS)
 	}
-	if !w.open || p.Key || p.PTS-w.clusterTC > maxClusterMs {
+	if w.frames == 0 {
+		w.first = p.PTS
+	}
+	t := p.PTS - w.first
+	if !w.open || p.Key || t-w.clusterTC > maxClusterMs {
 		w.flushCluster()
-		w.open, w.clusterTC = true, p.PTS
+		w.open, w.clusterTC = true, t
 		if p.Key {
-			w.cues = append(w.cues, cue{time: p.PTS, pos: w.off - w.segStart})
+			w.cues = append(w.cues, cue{time: t, pos: w.off - w.segStart})
 		}
 	}
 	flags := byte(0)
 	if p.Key {
 		flags = 0x80
 	}
-	rel := p.PTS - w.clusterTC
+	rel := t - w.clusterTC
 	block := []byte{0x81, byte(rel >> 8), byte(rel), flags} // track 1, 16-bit time, flags
 	w.cluster = appendID(w.cluster, idSimpleBlock)
 	w.cluster = appendSize(w.cluster, uint64(len(block)+len(p.Data)))
 	w.cluster = append(append(w.cluster, block...), p.Data...)
-	if w.frames == 0 {
-		w.first = p.PTS
-	}
 	w.frames++
 	w.last = p.PTS
 	return w.err
@@ -202,6 +204,9 @@ func (w *WebMWriter) Frames() int { return w.frames }
 
 // Path returns the file name.
 func (w *WebMWriter) Path() string { return w.path }
+
+// Start returns the PTS of the first packet written: the file's time 0.
+func (w *WebMWriter) Start() int64 { return w.first }
 
 // Size returns the bytes written to the file so far (the open cluster not included).
 func (w *WebMWriter) Size() int64 { return w.off }
