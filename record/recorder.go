@@ -23,9 +23,9 @@ type Options struct {
 	// ClipPre and ClipPost: a clip covers ClipPre before its moment to ClipPost after it, from
 	// the keyframe at or before moment − ClipPre. Clips are possible when ClipPre + ClipPost > 0.
 	ClipPre, ClipPost time.Duration
-	// GOP is the keyframe interval in frames; 0 = one second of video. Segments and clips are
-	// cut on keyframes, so it is also their granularity.
-	GOP int
+	// GOP is the keyframe interval; 0 = one second. Segments and clips are cut on keyframes, so
+	// it is also their granularity.
+	GOP time.Duration
 	// Verify, when set, checks each finished file (e.g. decodes it back); a failure is reported.
 	Verify  func(path string, frames int) error
 	Metrics *Metrics // nil: not counted
@@ -44,13 +44,15 @@ type ClipDone struct {
 }
 
 // Recorder writes one source's encoded packets into segments and clips. The caller encodes:
-// before each frame it asks WantKey, so keyframes fall every GOP frames and where a segment
+// before each frame it asks WantKey, so keyframes fall every GOP and where a segment
 // is due. Not safe for concurrent use.
 type Recorder struct {
 	opts    Options
-	gop     int
-	perSeg  int // frames per segment (0 = no segments)
+	gopMs   int64
+	segMs   int64 // segment length (0 = no segments)
 	frameMs float64
+	lastKey int64 // the last keyframe's time
+	segT0   int64 // the open segment's first time
 	index   int         // the open segment's number
 	seg     *WebMWriter // the open segment (or the one file)
 	closed  []string    // closed segments still on disk, oldest first
@@ -85,12 +87,9 @@ func New(o Options) (*Recorder, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	r := &Recorder{opts: o, gop: o.GOP, frameMs: 1000 / o.Track.FPS}
-	if r.gop == 0 {
-		r.gop = max(1, int(math.Round(o.Track.FPS)))
-	}
-	if o.Segment > 0 {
-		r.perSeg = max(1, int(math.Round(o.Segment.Seconds()*o.Track.FPS)))
+	r := &Recorder{opts: o, gopMs: o.GOP.Milliseconds(), segMs: o.Segment.Milliseconds(), frameMs: 1000 / o.Track.FPS}
+	if r.gopMs <= 0 {
+		r.gopMs = 1000
 	}
 	if o.ClipPre+o.ClipPost > 0 {
 		r.ring = &Ring{Keep: o.ClipPre.Milliseconds()}
@@ -98,17 +97,20 @@ func New(o Options) (*Recorder, error) {
 	return r, nil
 }
 
-// PTS is the presentation time in milliseconds of frame i at the track's frame rate.
-func (r *Recorder) PTS(i int) int64 { return int64(math.Round(float64(i) * r.frameMs)) }
+// PTS is the presentation time in milliseconds of frame i at the track's frame rate. A source's
+// frame sequence numbers have gaps where frames were dropped, so their times stay real.
+func (r *Recorder) PTS(i uint64) int64 { return int64(math.Round(float64(i) * r.frameMs)) }
 
-// WantKey reports whether the next frame must be a keyframe: every GOP frames, and when the
-// open segment is full.
-func (r *Recorder) WantKey() bool {
-	return r.frames%r.gop == 0 || r.segmentFull()
+// WantKey reports whether the frame at time pts must be a keyframe: the first, one GOP after
+// the last, and where the open segment is full.
+func (r *Recorder) WantKey(pts int64) bool {
+	return r.frames == 0 || pts-r.lastKey >= r.gopMs || r.segmentFull(pts)
 }
 
-func (r *Recorder) segmentFull() bool {
-	return r.perSeg > 0 && r.seg != nil && r.seg.Frames() >= r.perSeg
+// segmentFull reports that the frame at pts belongs in the next segment (half a frame of
+// tolerance for times rounded to milliseconds).
+func (r *Recorder) segmentFull(pts int64) bool {
+	return r.segMs > 0 && r.seg != nil && float64(pts-r.segT0) >= float64(r.segMs)-r.frameMs/2
 }
 
 // Write records one packet (the recorder copies p.Data) and returns the clips that it
@@ -117,6 +119,9 @@ func (r *Recorder) segmentFull() bool {
 func (r *Recorder) Write(p Packet) ([]ClipDone, error) {
 	p.Data = slices.Clone(p.Data)
 	r.frames++
+	if p.Key {
+		r.lastKey = p.PTS
+	}
 	if r.ring != nil {
 		r.ring.Push(p)
 	}
@@ -124,7 +129,7 @@ func (r *Recorder) Write(p Packet) ([]ClipDone, error) {
 	if r.opts.Video == "" {
 		return done, nil
 	}
-	if p.Key && r.segmentFull() {
+	if p.Key && r.segmentFull(p.PTS) {
 		r.closeSegment()
 		r.index++
 	}
@@ -133,14 +138,14 @@ func (r *Recorder) Write(p Packet) ([]ClipDone, error) {
 			return done, nil // a segment starts at a keyframe (after a failed one, the next)
 		}
 		path := r.opts.Video
-		if r.perSeg > 0 {
+		if r.segMs > 0 {
 			path = SegmentPath(path, r.index)
 		}
 		w, err := CreateWebM(path, r.opts.Track)
 		if err != nil {
 			return done, err
 		}
-		r.seg = w
+		r.seg, r.segT0 = w, p.PTS
 	}
 	if err := r.seg.Write(p); err != nil {
 		return done, err

@@ -92,11 +92,18 @@ func TestRetention(t *testing.T) {
 	}
 }
 
-// write feeds n frames at fps through r the way the render sink does: WantKey, then Write.
+// write feeds frames from..from+n-1 through r the way the render sink does: WantKey, then Write.
 func write(t *testing.T, r *Recorder, from, n int, onDone func(ClipDone)) {
 	t.Helper()
-	for i := from; i < from+n; i++ {
-		done, err := r.Write(Packet{PTS: r.PTS(i), Key: r.WantKey(), Data: []byte{byte(i)}})
+	writeSeqs(t, r, from, n, 1, onDone)
+}
+
+// writeSeqs feeds n frames numbered from, from+step, …: step > 1 is a source dropping frames.
+func writeSeqs(t *testing.T, r *Recorder, from, n, step int, onDone func(ClipDone)) {
+	t.Helper()
+	for i := from; i < from+n*step; i += step {
+		pts := r.PTS(uint64(i))
+		done, err := r.Write(Packet{PTS: pts, Key: r.WantKey(pts), Data: []byte{byte(i)}})
 		if err != nil {
 			t.Fatalf("frame %d: %v", i, err)
 		}
@@ -149,8 +156,8 @@ func TestRecorderSegments(t *testing.T) {
 		if len(p.blocks) != want || !p.blocks[0].key || len(p.cues) != want/30 {
 			t.Errorf("%s: %d blocks (first key %v), %d cues; want %d, true, %d", f, len(p.blocks), p.blocks[0].key, len(p.cues), want, want/30)
 		}
-		if first, last := p.blocks[0].pts, p.blocks[len(p.blocks)-1].pts; first != 0 || last != r.PTS(60*i+want-1)-r.PTS(60*i) {
-			t.Errorf("%s: times %d … %d ms, want 0 … %d", f, first, last, r.PTS(60*i+want-1)-r.PTS(60*i))
+		if first, last := p.blocks[0].pts, p.blocks[len(p.blocks)-1].pts; first != 0 || last != r.PTS(uint64(60*i+want-1))-r.PTS(uint64(60*i)) {
+			t.Errorf("%s: times %d … %d ms, want 0 … %d", f, first, last, r.PTS(uint64(60*i+want-1))-r.PTS(uint64(60*i)))
 		}
 	}
 	if got := counterValue(r.opts.Metrics.files.WithLabelValues("segment", "ok")); got != 3 {
@@ -273,4 +280,23 @@ func counterValue(c prometheus.Counter) float64 {
 	var m dto.Metric
 	c.Write(&m)
 	return m.GetCounter().GetValue()
+}
+
+// A live source that drops frames (every other one here) keeps real time: segments and the
+// keyframe interval are measured in time, not frames.
+func TestRecorderDroppedFramesKeepTime(t *testing.T) {
+	dir := t.TempDir()
+	r, _ := New(Options{Track: Track{W: 16, H: 16, FPS: 30}, Video: filepath.Join(dir, "rec.webm"), Segment: time.Second})
+	writeSeqs(t, r, 0, 45, 2, nil) // frames 0, 2, …, 88: 3 s
+	r.Close()
+	files := r.Files()
+	if len(files) != 3 {
+		t.Fatalf("files %v, want 3 segments of 1 s", files)
+	}
+	for _, f := range files {
+		p := readParsed(t, f)
+		if len(p.blocks) != 15 || math.Abs(p.durationMs-(float64(p.blocks[14].pts)+1000.0/30)) > 0.01 || p.blocks[14].pts != 933 {
+			t.Errorf("%s: %d frames, last at %d ms, duration %.1f ms; want 15 frames over 1 s", filepath.Base(f), len(p.blocks), p.blocks[len(p.blocks)-1].pts, p.durationMs)
+		}
+	}
 }

@@ -23,7 +23,7 @@ type encodedRecording struct {
 	enc      *vpx.Encoder
 	rec      *record.Recorder
 	w, h     int
-	n        int    // frames submitted (their index sets the time)
+	last     int64  // the last frame's time (ms); -1 before the first
 	pkt      []byte // the encoder's output, reused
 	scaled   []byte // a frame of another size, scaled to w×h
 	forceKey bool   // the last frame was lost: the next must be a keyframe
@@ -46,12 +46,13 @@ func newEncodedRecording(o record.Options, kbps int) (*encodedRecording, error) 
 	if err != nil {
 		return nil, errorf(ErrVideo, "VP8 encoder for %dx%d: %v", o.Track.W, o.Track.H, err)
 	}
-	return &encodedRecording{enc: enc, rec: rec, w: o.Track.W, h: o.Track.H}, nil
+	return &encodedRecording{enc: enc, rec: rec, w: o.Track.W, h: o.Track.H, last: -1}, nil
 }
 
 // Write encodes one BGR frame (scaled into the recording's size when it differs) and records
-// it; it returns the clips the frame completed.
-func (e *encodedRecording) Write(bgr []byte, w, h int) ([]record.ClipDone, error) {
+// it at the time of its sequence number seq (gaps where a live source dropped frames keep the
+// video in real time); it returns the clips the frame completed.
+func (e *encodedRecording) Write(bgr []byte, w, h int, seq uint64) ([]record.ClipDone, error) {
 	if w <= 0 || h <= 0 || len(bgr) != 3*w*h {
 		return nil, errorf(ErrVideo, "frame %dx%d with %d bytes", w, h, len(bgr))
 	}
@@ -64,10 +65,10 @@ func (e *encodedRecording) Write(bgr []byte, w, h int) ([]record.ClipDone, error
 	}
 	y, u, v := e.enc.Planes()
 	frame.BGRToI420(bgr, e.w, e.h, y, u, v)
-	pts := e.rec.PTS(e.n)
-	dur := int(e.rec.PTS(e.n+1) - pts)
-	e.n++
-	key := e.rec.WantKey() || e.forceKey
+	pts := max(e.rec.PTS(seq), e.last+1) // times only go forward, whatever a source numbers
+	dur := int(e.rec.PTS(seq+1) - e.rec.PTS(seq))
+	e.last = pts
+	key := e.rec.WantKey(pts) || e.forceKey
 	pkt, isKey, err := e.enc.Encode(pts, dur, key, e.pkt)
 	if err != nil {
 		if errors.Is(err, vpx.ErrCodec) && !e.forceKey { // one frame lost (e.g. libvpx's output outgrew the buffer): go on
@@ -82,7 +83,7 @@ func (e *encodedRecording) Write(bgr []byte, w, h int) ([]record.ClipDone, error
 
 // StartClip starts a clip around the frame just written.
 func (e *encodedRecording) StartClip(path string) (*record.ClipDone, error) {
-	return e.rec.StartClip(path, e.rec.PTS(e.n-1))
+	return e.rec.StartClip(path, e.last)
 }
 
 // Close finalizes the recording and the clips still open, and frees the encoder.

@@ -177,7 +177,7 @@ func (s *Sink) write(res *pipeline.Result) error {
 		}
 		rec.enc = enc
 	}
-	done, err := rec.enc.Write(s.buf, f.W, f.H)
+	done, err := rec.enc.Write(s.buf, f.W, f.H, f.Seq)
 	s.clipsDone(rec, res, done)
 	if err != nil {
 		return err
