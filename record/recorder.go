@@ -51,8 +51,8 @@ type Recorder struct {
 	gopMs   int64
 	segMs   int64 // segment length (0 = no segments)
 	frameMs float64
-	lastKey int64 // the last keyframe's time
-	segT0   int64 // the open segment's first time
+	lastKey int64       // the last keyframe's time
+	segT0   int64       // the open segment's first time
 	index   int         // the open segment's number
 	seg     *WebMWriter // the open segment (or the one file)
 	closed  []string    // closed segments still on disk, oldest first
