@@ -263,3 +263,44 @@ func TestSinkWebMSizeChange(t *testing.T) {
 		t.Errorf("video: %d frames %dx%d (%v), want 3 at 128x64", n, w, h, err)
 	}
 }
+
+// TestSinkWebMBitrateWithDrops: a live source whose frames are dropped at irregular gaps (a
+// quarter of them) keeps its times in the file and stays under the bitrate: libvpx is fed a
+// steady clock (given the real, irregular gaps it overshot by 45 %).
+func TestSinkWebMBitrateWithDrops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("encodes 5 s at 1024x512")
+	}
+	d := newDrive(1024, 512)
+	const kbps = 2000
+	dir := t.TempDir()
+	s := NewSink(SinkOptions{Dir: dir, Video: "rec.webm", FPS: 30, VideoBitrateKbps: kbps})
+	seq, n, seed := 0, 0, uint32(7)
+	for seq < 150 {
+		if err := s.Frame(driveResult(d, "cam", seq, false)); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if seed = seed*1664525 + 1013904223; seed>>30 == 0 {
+			seq++ // a dropped frame: a gap in the sequence numbers
+		}
+		seq++
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "rec.webm")
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secs := float64(seq) / 30
+	got := float64(st.Size()) * 8 / secs / 1000
+	t.Logf("%d of %d frames: %.0f kbit/s at a target of %d", n, seq, got, kbps)
+	if got > 1.1*kbps {
+		t.Errorf("recording at %.0f kbit/s with dropped frames, want at most the target %d (+10%%)", got, kbps)
+	}
+	if frames, _, _, err := ReadVideoInfo(path); err != nil || frames != n {
+		t.Errorf("%d frames decode (%v), want %d", frames, err, n)
+	}
+}
