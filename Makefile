@@ -7,7 +7,7 @@ export OPENCV_LOG_LEVEL ?= ERROR
 # Go 1.26's SIMD experiment turns on postproc's AVX2 kernels (2-3x faster entropy and metrics; still pure Go).
 # A plain `go build` works too and uses the scalar kernels; `make test` checks both give the same answers.
 export GOEXPERIMENT ?= simd
-PURE_PKGS := ./frame/... ./synth/... ./onnx/... ./segmodel/... ./postproc/... ./metaclf/... ./calib/... ./event/... ./internal/npy/... ./finetune/... ./oodeval/... ./internal/sdnotify/... ./internal/progress/... ./internal/counterdump/... ./pipeline/... ./internal/sinkqueue/... ./sink/... ./stream/netcfg/...
+PURE_PKGS := ./frame/... ./synth/... ./onnx/... ./segmodel/... ./postproc/... ./metaclf/... ./calib/... ./event/... ./internal/npy/... ./finetune/... ./oodeval/... ./internal/sdnotify/... ./internal/progress/... ./internal/counterdump/... ./pipeline/... ./internal/sinkqueue/... ./sink/... ./stream/netcfg/... ./record/...
 TEST_FLAGS ?= -race -shuffle=on -timeout=25m -count=1
 
 .PHONY: help setup setup-run build run test fuzz bench bench-sidebyside clean

@@ -73,13 +73,21 @@ type Run struct {
 	// StallTimeout (--stall-timeout) declares a camera or stream lost when no frame has come for
 	// this long, and reopens it; 0 = the default (10 s).
 	StallTimeout time.Duration `yaml:"stall_timeout"`
-	// Segment (--segment) starts a new video file every this long of video (NAME-0000.mp4, …),
+	// Segment (--segment) starts a new video file every this long of video (NAME-0000.webm, …),
 	// each playable as soon as it closes; 0 = one file.
 	Segment time.Duration `yaml:"segment"`
 	// VideoCodec (--video-codec): h264 | mp4v | mjpg | vp8; "" = the file type's default.
 	VideoCodec string `yaml:"video_codec"`
+	// VideoBitrate (--video-bitrate) is the .webm recording's and the event clips' target, kbps.
+	VideoBitrate int `yaml:"video_bitrate"`
 	// RetainMB (--retain-mb) deletes the oldest closed segments beyond this many MiB; 0 = keep all.
 	RetainMB int `yaml:"retain_mb"`
+	// RetainAge (--retain-age) deletes closed segments older than this; 0 = keep them.
+	RetainAge time.Duration `yaml:"retain_age"`
+	// ClipPre and ClipPost (--clip-pre, --clip-post): each emergency gets a WebM clip from this
+	// long before it to this long after, and a JPEG snapshot; both 0 = neither.
+	ClipPre  time.Duration `yaml:"clip_pre"`
+	ClipPost time.Duration `yaml:"clip_post"`
 	// AllowPartial (--allow-partial) lets a replay whose file ended early (truncated) exit 0.
 	AllowPartial bool `yaml:"allow_partial"`
 	// Event types each output passes on (event.ParseTypes: names or "all"); see events.go.
@@ -103,7 +111,8 @@ func Default() Run {
 	t := event.DefaultTrackerConfig()
 	return Run{
 		Sources: []string{"synth:frames=300,size=1024x512"}, Preset: "rgb01", Threshold: 0.7, Batch: 1, Provider: "cpu",
-		Video: "annotated.mp4", Events: "events.jsonl", CSV: "summary.csv", Stdout: true,
+		Video: "annotated.webm", Segment: time.Minute, VideoBitrate: 3000, ClipPre: 5 * time.Second, ClipPost: 5 * time.Second,
+		Events: "events.jsonl", CSV: "summary.csv", Stdout: true,
 		Corridor: t.Corridor.String(), EmergArea: t.MinArea, EmergK: t.K, EmergN: t.N, LogLevel: "info", LogFormat: "text",
 		Bitrate: 2500, MaxViewers: 4, WorkerNice: 10,
 		FileEvents: []string{event.AllTypes}, StdoutEvents: []string{event.AllTypes},
@@ -170,6 +179,13 @@ var specKeys = []string{"seed", "frames", "size", "fps", "anomalies", "first", "
 
 // MaxWorkers bounds the postproc workers: more than this only costs memory and threads.
 const MaxWorkers = 256
+
+// MaxClipPre and MaxClipPost bound an emergency clip: the pre-roll is held in memory, about
+// MaxClipPre × the video bitrate per source.
+const (
+	MaxClipPre  = 2 * time.Minute
+	MaxClipPost = 10 * time.Minute
+)
 
 // VideoCodecNames are the values of video_codec (render.VideoCodecs).
 var VideoCodecNames = []string{"h264", "mp4v", "mjpg", "vp8"}
@@ -248,6 +264,22 @@ func (c Run) Validate() error {
 		return bad("retain_mb", "%d is negative", c.RetainMB)
 	case c.RetainMB > 0 && c.Segment == 0:
 		return bad("retain_mb", "applies to segments: give --segment too (e.g. --segment 1m)")
+	case c.RetainAge < 0:
+		return bad("retain_age", "%v is negative", c.RetainAge)
+	case c.RetainAge > 0 && c.Segment == 0:
+		return bad("retain_age", "applies to segments: give --segment too (e.g. --segment 1m)")
+	case c.RetainAge > 0 && c.RetainAge < c.Segment:
+		return bad("retain_age", "%v is shorter than a segment (%v): every segment would be deleted as it closes", c.RetainAge, c.Segment)
+	case c.VideoBitrate < 100 || c.VideoBitrate > 50000:
+		return bad("video_bitrate", "%d kbps; want 100..50000 (default 3000)", c.VideoBitrate)
+	case c.VideoCodec != "" && c.VideoCodec != "vp8" && strings.EqualFold(filepath.Ext(c.Video), ".webm"):
+		return bad("video_codec", "%s does not go into .webm (WebM is VP8 here); for %s give --video NAME.mp4 too", c.VideoCodec, c.VideoCodec)
+	case c.ClipPre < 0 || c.ClipPost < 0:
+		return bad("clip_pre", "clip_pre %v and clip_post %v must not be negative (both 0: no clips)", c.ClipPre, c.ClipPost)
+	case c.ClipPre > MaxClipPre:
+		return bad("clip_pre", "%v; want at most %v (the pre-roll is kept in memory)", c.ClipPre, MaxClipPre)
+	case c.ClipPost > MaxClipPost:
+		return bad("clip_post", "%v; want at most %v", c.ClipPost, MaxClipPost)
 	case c.Public && c.Token == "":
 		return bad("public", "without a token anyone who reaches the viewer or /metrics could use it; pass --token SECRET or drop --public")
 	}

@@ -67,7 +67,15 @@ func TestConfErrors(t *testing.T) {
 		{"stall_timeout: soon", "cannot unmarshal"},
 		{"segment: 10ms", "segment (--segment)"},
 		{"video_codec: hevc", "video_codec (--video-codec)"},
-		{"retain_mb: 100", "give --segment too"},
+		{"segment: 0s\nretain_mb: 100", "give --segment too"},
+		{"segment: 0s\nretain_age: 24h", "retain_age (--retain-age): applies to segments"},
+		{"retain_age: -1h", "retain_age (--retain-age)"},
+		{"retain_age: 30s", "shorter than a segment"},
+		{"video_bitrate: 50", "video_bitrate (--video-bitrate)"},
+		{"video_codec: h264", "does not go into .webm"},
+		{"clip_pre: -1s", "clip_pre (--clip-pre)"},
+		{"clip_pre: 1h", "clip_pre (--clip-pre)"},
+		{"clip_post: 1h", "clip_post (--clip-post)"},
 		{"frames: 1.5", "frames"},
 		{"webrtc_udp_port: 8189.5", "webrtc_udp_port"},
 		{"webrtc_udp_port: 70000", "webrtc_udp_port (--webrtc-udp-port)"},
@@ -110,6 +118,9 @@ func TestConfAccepts(t *testing.T) {
 		"provider: tensorrt\ndevice: 1\ntrt_cache: /tmp/trt\ntrt_fp16: true\nallow_fallback: true\nthreads: 2",
 		"bitrate: 100\nmax_viewers: 64",
 		"ort_lib: /opt/ort/libonnxruntime.so",
+		"video: a.mp4\nvideo_codec: h264\nretain_age: 24h\nretain_mb: 2048",
+		"video_codec: vp8\nclip_pre: 0s\nclip_post: 0s\nvideo_bitrate: 100",
+		"segment: 0s\nvideo: a.webm",
 	} {
 		if _, err := Parse([]byte(y)); err != nil {
 			t.Errorf("%q: %v", y, err)

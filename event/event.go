@@ -82,6 +82,8 @@ type Emergency struct {
 	Header
 	Anomaly    Anomaly `json:"anomaly"`
 	SinceFrame uint64  `json:"since_frame"`
+	Clip       string  `json:"clip,omitempty"`     // the emergency's video clip, relative to the output folder ("" = none)
+	Snapshot   string  `json:"snapshot,omitempty"` // its annotated frame as JPEG, relative to the output folder
 }
 
 // Clear is emitted when the emergency condition of a source has ended. It names the emergency

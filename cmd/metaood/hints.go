@@ -8,6 +8,7 @@ import (
 	"github.com/metaood/metaood/infer"
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/postproc"
+	"github.com/metaood/metaood/record"
 	"github.com/metaood/metaood/render"
 	"github.com/metaood/metaood/sink/mqtt"
 	"github.com/metaood/metaood/stream"
@@ -25,6 +26,7 @@ var flagHints = []struct {
 	{pipeline.ErrOutDir, "give --out (or --events, --csv) a path you can write to"},
 	{postproc.ErrNotProbabilities, "if the maps are logits, pass --logits"},
 	{render.ErrVideo, "check the --out folder, or try --video out.avi"},
+	{record.ErrWebM, "check the --out folder (free space, permissions)"},
 	{event.ErrTracker, "check --corridor, --emergency-k, --emergency-n and --emergency-area"},
 	{event.ErrTypes, "list event types like --webhook-events emergency,clear"},
 	{mqtt.ErrConfig, "check --mqtt, --mqtt-prefix and --mqtt-user"},

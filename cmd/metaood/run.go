@@ -51,11 +51,15 @@ func runFlags(c *config.Run, fs *pflag.FlagSet) (cfgFile *string, noVideo, repla
 	fs.BoolVar(&c.Force, "force", c.Force, "use a meta classifier trained for another model or map size anyway (a warning instead of an error)")
 	fs.Float64Var(&c.ClfThreshold, "classifier-threshold", c.ClfThreshold, "remove a component when its P(false positive) exceeds this (0 = the classifier file's, usually 0.5); lower keeps fewer false alarms, higher misses fewer anomalies")
 	fs.StringVar(&c.Out, "out", c.Out, "output folder (default ./out/run-<timestamp>)")
-	fs.StringVar(&c.Video, "video", c.Video, "annotated video file name in --out (.mp4, .avi, .mkv, .webm)")
+	fs.StringVar(&c.Video, "video", c.Video, "annotated video file name in --out: .webm (VP8 at --video-bitrate; browsers play it) or .mp4, .avi, .mkv (OpenCV's writer)")
 	noVideo = fs.Bool("no-video", false, "write no annotated video")
-	fs.DurationVar(&c.Segment, "segment", c.Segment, "start a new video file every DURATION of video (NAME-0000.mp4, …), each playable once closed; a crash loses only the open one (0 = one file)")
-	fs.StringVar(&c.VideoCodec, "video-codec", c.VideoCodec, "annotated video codec: h264 (browsers play it; ~4x smaller than mp4v, costlier to encode) | mp4v | mjpg | vp8 (default: the file type's)")
+	fs.DurationVar(&c.Segment, "segment", c.Segment, "start a new video file every DURATION of video (NAME-0000.webm, …), each playable once closed; a crash loses only the open one (0 = one file)")
+	fs.IntVar(&c.VideoBitrate, "video-bitrate", c.VideoBitrate, "target bitrate of a .webm video and of the event clips, kbps")
+	fs.StringVar(&c.VideoCodec, "video-codec", c.VideoCodec, "codec of an .mp4/.avi/.mkv video: h264 (browsers play it; ~4x smaller than mp4v, costlier to encode) | mp4v | mjpg (default: the file type's)")
 	fs.IntVar(&c.RetainMB, "retain-mb", c.RetainMB, "with --segment: delete the oldest closed segments beyond N MiB (0 = keep all)")
+	fs.DurationVar(&c.RetainAge, "retain-age", c.RetainAge, "with --segment: delete closed segments older than DURATION, e.g. 24h (0 = keep them)")
+	fs.DurationVar(&c.ClipPre, "clip-pre", c.ClipPre, "each emergency gets a WebM clip in --out/clips from DURATION before it (and a JPEG in --out/snapshots); --clip-pre 0 --clip-post 0: none")
+	fs.DurationVar(&c.ClipPost, "clip-post", c.ClipPost, "… to DURATION after it")
 	fs.StringVar(&c.Events, "events", c.Events, "events JSON-lines file in --out")
 	fs.StringVar(&c.CSV, "csv", c.CSV, "per-frame summary CSV in --out (\"\" = none)")
 	fs.BoolVar(&c.Stdout, "stdout", c.Stdout, "print events on stdout too")
@@ -309,5 +313,8 @@ func printSummary(w io.Writer, c config.Run, s pipeline.Summary, o app.Outputs) 
 	}
 	if o.Evidence > 0 {
 		fmt.Fprintf(w, "  frames:  %d PNG in %s\n", o.Evidence, filepath.Join(o.Dir, "frames"))
+	}
+	if o.Clips > 0 || o.Snapshots > 0 {
+		fmt.Fprintf(w, "  clips:   %d WebM in %s, %d JPEG in %s\n", o.Clips, filepath.Join(o.Dir, "clips"), o.Snapshots, filepath.Join(o.Dir, "snapshots"))
 	}
 }

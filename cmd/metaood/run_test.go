@@ -145,7 +145,9 @@ func TestParseRunFlags(t *testing.T) {
 		check func(config.Run) bool
 		err   string
 	}{
-		{nil, func(c config.Run) bool { return c.WebRTC == "" && c.Video == "annotated.mp4" && len(c.Sources) == 1 }, ""},
+		{nil, func(c config.Run) bool {
+			return c.WebRTC == "" && c.Video == "annotated.webm" && c.Segment == time.Minute && len(c.Sources) == 1
+		}, ""},
 		{[]string{"--webrtc"}, func(c config.Run) bool { return c.WebRTC == "127.0.0.1:8080" }, ""},
 		{[]string{"--webrtc=127.0.0.1:9999"}, func(c config.Run) bool { return c.WebRTC == "127.0.0.1:9999" }, ""},
 		{[]string{"--no-video"}, func(c config.Run) bool { return c.Video == "" }, ""},

@@ -21,6 +21,7 @@ import (
 	"github.com/metaood/metaood/frame"
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/postproc"
+	"github.com/metaood/metaood/record"
 	"github.com/metaood/metaood/render"
 	"github.com/metaood/metaood/stream"
 )
@@ -30,6 +31,7 @@ type Outputs struct {
 	Dir, Events, CSV string
 	Videos           []string
 	Evidence         int      // annotated frames saved as PNG in Dir/frames
+	Clips, Snapshots int      // emergency clips (Dir/clips) and snapshots (Dir/snapshots) written
 	Viewer           string   // the live viewer's URL with its token redacted ("" = none): for logs and files
 	ViewerWithToken  string   // the same with the token: for the user's terminal only
 	Metrics          string   // the --metrics server's address ("" = none)
@@ -106,7 +108,8 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 		}
 	}
 	ropts := render.SinkOptions{Dir: outs.Dir, Video: c.Video, FPS: videoFPS(srcs), Multi: len(srcs) > 1,
-		Corridor: tracker.Corridor, EvidenceEvery: c.Evidence, Log: log, Segment: c.Segment, RetainBytes: int64(c.RetainMB) << 20, Codec: c.VideoCodec}
+		Corridor: tracker.Corridor, EvidenceEvery: c.Evidence, Log: log, Segment: c.Segment, RetainBytes: int64(c.RetainMB) << 20, Codec: c.VideoCodec,
+		VideoBitrateKbps: c.VideoBitrate, RetainAge: c.RetainAge, ClipPre: c.ClipPre, ClipPost: c.ClipPost, Metrics: record.NewMetrics(metrics.Registry)}
 
 	runCtx, stopServers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServers()
@@ -174,6 +177,8 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 	})
 	outs.Videos = rs.Videos()
 	outs.Evidence, _ = rs.Evidence()
+	clips, snaps := rs.Clips()
+	outs.Clips, outs.Snapshots = len(clips), snaps
 	outs.Early = sum.EarlyEnds
 	return sum, outs, FitCause(err)
 }
