@@ -9,6 +9,7 @@ type Clip struct {
 	Header
 	Clip           string  `json:"clip"`            // the clip's path, relative to the output folder
 	EmergencyFrame uint64  `json:"emergency_frame"` // the frame of the emergency it shows
+	EmergencyID    string  `json:"emergency_id"`    // the id of that emergency event
 	DurationMS     float64 `json:"duration_ms"`     // video time it covers
 	Frames         int     `json:"frames"`
 }

@@ -77,7 +77,7 @@ type recording struct {
 	// enc encodes the WebM recording and feeds the clips (nil: neither). With a video of another
 	// format and clips on, it runs beside v for the clips alone.
 	enc   *encodedRecording
-	clips map[string]uint64 // open clip path → its emergency's frame
+	clips map[string]openClip // open clip path → its emergency
 }
 
 // NewSink prepares the renderer; video files are opened at each source's first frame.
@@ -150,7 +150,7 @@ func (s *Sink) write(res *pipeline.Result) error {
 			ext := filepath.Ext(name)
 			name = strings.TrimSuffix(name, ext) + "-" + safe(f.Source) + ext
 		}
-		rec = &recording{name: name, clips: map[string]uint64{}}
+		rec = &recording{name: name, clips: map[string]openClip{}}
 		s.videos[f.Source] = rec
 		s.order = append(s.order, f.Source)
 	}
@@ -214,17 +214,23 @@ func (s *Sink) emergencyMedia(rec *recording, res *pipeline.Result) {
 			continue // logged and kept by the recorder
 		}
 		em.Clip = clip
-		rec.clips[filepath.Join(s.opts.Dir, clip)] = em.Frame
+		rec.clips[filepath.Join(s.opts.Dir, clip)] = openClip{frame: em.Frame, id: em.ID}
 		if d != nil { // no post-roll: complete at once
 			s.clipsDone(rec, res, []record.ClipDone{*d})
 		}
 	}
 }
 
+// openClip is the emergency a clip being recorded belongs to.
+type openClip struct {
+	frame uint64
+	id    string // the emergency event's id
+}
+
 // clipsDone adds a "clip" event to the frame's events for each clip completed.
 func (s *Sink) clipsDone(rec *recording, res *pipeline.Result, done []record.ClipDone) {
 	for _, d := range done {
-		emFrame, ok := rec.clips[d.Path]
+		em, ok := rec.clips[d.Path]
 		delete(rec.clips, d.Path)
 		if !ok || d.Err != nil {
 			continue
@@ -237,7 +243,7 @@ func (s *Sink) clipsDone(rec *recording, res *pipeline.Result, done []record.Cli
 		f := res.Frame
 		res.Events = append(res.Events, &event.Clip{
 			Header: event.Header{Type: event.TypeClip, Source: f.Source, Frame: f.Seq, CaptureTS: event.At(f.Captured)},
-			Clip:   rel, EmergencyFrame: emFrame, DurationMS: math.Round(d.DurationMS*1000) / 1000, Frames: d.Frames,
+			Clip:   rel, EmergencyFrame: em.frame, EmergencyID: em.id, DurationMS: math.Round(d.DurationMS*1000) / 1000, Frames: d.Frames,
 		})
 	}
 }

@@ -40,6 +40,8 @@ func TestRunEmergencyClips(t *testing.T) {
 	defer f.Close()
 	type ev struct {
 		Type           string  `json:"type"`
+		ID             string  `json:"id"`
+		EmergencyID    string  `json:"emergency_id"`
 		Source         string  `json:"source"`
 		Frame          uint64  `json:"frame"`
 		Clip           string  `json:"clip"`
@@ -77,8 +79,8 @@ func TestRunEmergencyClips(t *testing.T) {
 			t.Errorf("snapshot: %v", err)
 		}
 		ce, ok := clips[em.Frame]
-		if !ok || ce.Clip != em.Clip || ce.Frame < em.Frame+fps-1 {
-			t.Errorf("emergency at frame %d: clip event %+v, want one for %s at least 1 s later", em.Frame, ce, em.Clip)
+		if !ok || ce.Clip != em.Clip || ce.EmergencyID != em.ID || ce.Frame < em.Frame+fps-1 {
+			t.Errorf("emergency at frame %d: clip event %+v, want one for %s (emergency %s) at least 1 s later", em.Frame, ce, em.Clip, em.ID)
 			continue
 		}
 		n, w, h, err := render.ReadVideoInfo(filepath.Join(outs.Dir, ce.Clip))

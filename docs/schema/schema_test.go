@@ -54,7 +54,7 @@ func events() []event.Event {
 		&event.Anomalies{Header: h(event.TypeAnomalies), Anomalies: []event.Anomaly{}}, // --every-frame style: none kept
 		emergency,
 		&event.Emergency{Header: h(event.TypeEmergency), Anomaly: a, SinceFrame: 40, Clip: "clips/cam_0-000042.webm", Snapshot: "snapshots/cam_0-000042.jpg"},
-		&event.Clip{Header: h(event.TypeClip), Clip: "clips/cam_0-000042.webm", EmergencyFrame: 42, DurationMS: 10033.333, Frames: 301},
+		&event.Clip{Header: h(event.TypeClip), Clip: "clips/cam_0-000042.webm", EmergencyFrame: 42, EmergencyID: emergency.ID, DurationMS: 10033.333, Frames: 301},
 		&event.Clear{Header: h(event.TypeClear), SinceFrame: 40, DurationMS: 200.5, EmergencyID: emergency.ID, TrackID: a.TrackID},
 		&event.SourceState{Header: h(event.TypeSource), State: event.StateOpened},
 		&event.SourceState{Header: h(event.TypeSource), State: event.StateLost, Detail: "read failed"},
