@@ -25,8 +25,8 @@ func (in *Input) validateDisp() error {
 		return fmt.Errorf("%w: dispersion argmax has %d pixels, map has %dx%d", ErrShape, len(d.Argmax), in.W, in.H)
 	case len(d.Top2) != 2*hw:
 		return fmt.Errorf("%w: dispersion top-2 has %d values, want 2×%dx%d", ErrShape, len(d.Top2), in.W, in.H)
-	case d.M < 0 || len(d.MaskProbs) != in.C*d.M:
-		return fmt.Errorf("%w: dispersion mask probabilities: %d values for %d classes × %d pixels", ErrShape, len(d.MaskProbs), in.C, d.M)
+	case d.M < 0 || (d.Stride != 0 && d.Stride < d.M) || (d.M > 0 && len(d.MaskProbs) < (in.C-1)*d.RowStride()+d.M):
+		return fmt.Errorf("%w: dispersion mask probabilities: %d values for %d classes × %d pixels (stride %d)", ErrShape, len(d.MaskProbs), in.C, d.M, d.Stride)
 	case math.IsNaN(float64(d.Threshold)) || d.Threshold < 0 || d.Threshold > 1:
 		return fmt.Errorf("%w: dispersion threshold %v is outside [0, 1]", ErrShape, d.Threshold)
 	}
@@ -87,7 +87,7 @@ func (r *Result) dispersionMetrics(d *frame.Dispersion) {
 	nbI := [8]int{-w - 1, -w, -w + 1, -1, 1, w - 1, w, w + 1}
 	pm, amax, ent := r.pm, r.Argmax, r.Entropy
 	top1, top2 := d.Top2[:hw], d.Top2[hw:]
-	probs, m := d.MaskProbs, d.M
+	probs, m := d.MaskProbs, d.RowStride()
 	pos, col := 0, 0 // pixels before pos hold col kept columns
 	for _, ru := range r.lab.runs {
 		k := int(ru.comp)

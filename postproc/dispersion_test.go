@@ -3,6 +3,7 @@ package postproc
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,6 +72,22 @@ func TestDispersionMatchesClassMap(t *testing.T) {
 	if len(got.Components) < 5 {
 		t.Fatalf("only %d components: the test map should have several", len(got.Components))
 	}
+	// The same columns inside a wider tensor (a frame of a batch): the same metrics, exactly.
+	wide := *disp
+	wide.Stride = disp.M + 7
+	wide.MaskProbs = make([]float32, 3+c*wide.Stride)
+	for k := range c {
+		copy(wide.MaskProbs[3+k*wide.Stride:], disp.MaskProbs[k*disp.M:(k+1)*disp.M])
+	}
+	wide.MaskProbs = wide.MaskProbs[3:]
+	strided, err := p.Process(Input{C: c, H: h, W: w, Disp: &wide, Ignore: ignore, GT: gt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(strided.Metrics, got.Metrics) {
+		t.Error("a strided dispersion input gives other metrics")
+	}
+	strided.Release()
 	for _, tc := range []struct {
 		name string
 		in   Input
@@ -132,6 +149,7 @@ func TestDispersionErrors(t *testing.T) {
 		{"short top2", func(d *frame.Dispersion) { d.Top2 = d.Top2[:hw] }, Options{}, ErrShape, "top-2"},
 		{"short argmax", func(d *frame.Dispersion) { d.Argmax = nil }, Options{}, ErrShape, "argmax has 0"},
 		{"columns", func(d *frame.Dispersion) { d.MaskProbs = d.MaskProbs[:2] }, Options{}, ErrShape, "2 values for 3 classes × 1 pixels"},
+		{"stride", func(d *frame.Dispersion) { d.Stride = 2 }, Options{}, ErrShape, "(stride 2)"},
 		{"kept count", func(d *frame.Dispersion) { d.Entropy[8] = 0.8 }, Options{}, ErrShape, "kept 1 pixels, but 2"},
 		{"NaN entropy", func(d *frame.Dispersion) { d.Entropy[9] = float32(math.NaN()) }, Options{}, ErrNotFinite, "row 1, col 4"},
 		{"entropy range", func(d *frame.Dispersion) { d.Entropy[2] = 1.5 }, Options{}, ErrShape, "outside [0, 1]"},
