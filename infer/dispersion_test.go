@@ -188,7 +188,6 @@ func TestDispersionHeadErrors(t *testing.T) {
 	}
 }
 
-
 // TestDispersionHeadRealModel: the shipped real model on real anomaly frames at 1024x512, with the
 // head and without: the same maps within headTolerance and the same components and metrics.
 // About 15 s on one core.

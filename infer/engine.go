@@ -18,9 +18,9 @@ import (
 
 // Output is the model's answer for one frame.
 type Output struct {
-	Frame          *frame.Frame
-	C, H, W        int       // map size (model resolution)
-	Data           []float32 // C×H×W logits (or probs if Config.Probs); pooled: call Release
+	Frame   *frame.Frame
+	C, H, W int       // map size (model resolution)
+	Data    []float32 // C×H×W logits (or probs if Config.Probs); pooled: call Release
 	// Disp replaces Data with Config.DispersionHead: the per-pixel maps the head computed.
 	Disp           *frame.Dispersion
 	ScaleX, ScaleY float64 // frame px per map px
