@@ -65,16 +65,24 @@ func (m *Model) AddDispersionHead(logits string, classes int, threshold float32)
 	if c, ok := m.channels(logits); !ok || c != k {
 		x = e.node("Slice", []string{logits, e.ints("start", 0), e.ints("end", k), e.ints("axis", 1)})
 	}
-	p := e.node("Softmax", []string{x}, AttrInt("axis", 1))
-	logp := e.node("LogSoftmax", []string{x}, AttrInt("axis", 1))
-	// Σ p·log p with log p from LogSoftmax: finite where p underflows to 0 (0·log 0 would be NaN).
-	plogp := e.node("ReduceSum", []string{e.node("Mul", []string{p, logp}), e.ints("classes_axis", 1)}, AttrInt("keepdims", 0))
-	e.named("Mul", []string{plogp, e.float("minus_inv_ln_k", float32(-1/math.Log(float64(k))))}, DispEntropy)
+	// The softmax written out (ONNX Runtime's CPU Softmax over a non-last axis took 0.9 s per
+	// 19×512×1024 map, these element-wise ops and reductions a fraction of that), as postproc
+	// does it: d = x − max, e = exp d, s = Σ e, p = e/s, H = ln s − Σ e·d / s.
+	opset := m.opset()
+	d := e.node("Sub", []string{x, e.reduce("ReduceMax", x, opset)})
+	ex := e.node("Exp", []string{d})
+	s := e.reduce("ReduceSum", ex, opset)
+	p := e.node("Div", []string{ex, s})
+	ed := e.reduce("ReduceSum", e.node("Mul", []string{ex, d}), opset)
+	nats := e.node("Sub", []string{e.node("Log", []string{s}), e.node("Div", []string{ed, s})})
+	classAxis := e.ints("classes_axis", 1)
+	e.named("Squeeze", []string{e.node("Mul", []string{nats, e.float("inv_ln_k", float32(1/math.Log(float64(k))))}), classAxis}, DispEntropy)
 	am := e.node("ArgMax", []string{x}, AttrInt("axis", 1), AttrInt("keepdims", 0), AttrInt("select_last_index", 0))
 	e.named("Cast", []string{am}, DispArgmax, AttrInt("to", int64(pb.TensorProto_UINT8)))
 	e.g.Node = append(e.g.Node, &pb.NodeProto{Name: e.prefix + "TopK", OpType: "TopK",
-		Input: []string{p, e.ints("two", 2)}, Output: []string{DispTop2, e.prefix + "top2_index"},
+		Input: []string{ex, e.ints("two", 2)}, Output: []string{e.prefix + "top2_exp", e.prefix + "top2_index"},
 		Attribute: []*pb.AttributeProto{AttrInt("axis", 1), AttrInt("largest", 1), AttrInt("sorted", 1)}})
+	e.named("Div", []string{e.prefix + "top2_exp", s}, DispTop2)
 	mask := e.node("GreaterOrEqual", []string{DispEntropy, e.float("threshold", threshold)})
 	// [N,K,H,W] → [K, N·H·W], then keep the columns of the mask: Compress walks them frame by
 	// frame, row-major, the order in which postproc meets the pixels.
@@ -161,6 +169,15 @@ func (e *editor) node(op string, inputs []string, attrs ...*pb.AttributeProto) s
 func (e *editor) named(op string, inputs []string, out string, attrs ...*pb.AttributeProto) string {
 	e.g.Node = append(e.g.Node, &pb.NodeProto{Name: e.prefix + out, OpType: op, Input: inputs, Output: []string{out}, Attribute: attrs})
 	return out
+}
+
+// reduce appends op (ReduceMax, ReduceSum) over the class axis, keeping it: opset 18 moved
+// ReduceMax's axes from an attribute to an input, where ReduceSum's have been since opset 13.
+func (e *editor) reduce(op, x string, opset int64) string {
+	if op == "ReduceSum" || opset >= 18 {
+		return e.node(op, []string{x, e.ints(fmt.Sprintf("axes_%d", e.seq), 1)}, AttrInt("keepdims", 1))
+	}
+	return e.node(op, []string{x}, AttrInts("axes", 1), AttrInt("keepdims", 1))
 }
 
 // ints adds an int64 vector initializer.
