@@ -41,6 +41,9 @@ type Run struct {
 	Device     int      `yaml:"device"`     // --device: GPU id for cuda/tensorrt
 	TRTCache   string   `yaml:"trt_cache"`  // --trt-cache: TensorRT engine cache folder; "" = none
 	TRTFP16    bool     `yaml:"trt_fp16"`   // --trt-fp16: let TensorRT build fp16 engines
+	// DispersionHead (--dispersion-head) computes entropy, argmax, top-2 and the probabilities
+	// of uncertain pixels inside the model graph, so a few maps leave the GPU instead of C planes.
+	DispersionHead bool `yaml:"dispersion_head"`
 	// AllowFallback (--allow-fallback) runs on the CPU, with a warning, when the GPU provider cannot start.
 	AllowFallback bool    `yaml:"allow_fallback"`
 	Threads       int     `yaml:"threads"`              // --threads: ONNX Runtime intra-op threads; 0 = all cores

@@ -107,7 +107,7 @@ func New(cfg Config, log *slog.Logger) (*Engine, error) {
 }
 
 func (e *Engine) newSession(p string) (*ort.DynamicAdvancedSession, error) {
-	opts, err := sessionOptions(e.cfg, p)
+	opts, err := sessionOptions(e.cfg, p, e.trtProfile())
 	if err != nil {
 		return nil, e.providerHint(p, err)
 	}
@@ -120,6 +120,17 @@ func (e *Engine) newSession(p string) (*ort.DynamicAdvancedSession, error) {
 		return nil, fmt.Errorf("%w: %s: session: %s", ErrModel, e.cfg.ModelName, firstLine(err.Error()))
 	}
 	return s, nil
+}
+
+// trtProfile is the input's shape range for TensorRT when the batch is dynamic and the input size
+// known: batches 1 to maxBatch at that size, so that one engine is built for all of them.
+func (e *Engine) trtProfile() trtProfile {
+	w, h := e.InputSize()
+	if e.inDims[0] > 0 || w == 0 {
+		return trtProfile{}
+	}
+	shape := func(n int) string { return fmt.Sprintf("%s:%dx3x%dx%d", e.inName, n, h, w) }
+	return trtProfile{min: shape(1), max: shape(e.maxBatch())}
 }
 
 // providerHint adds the fix to a GPU provider failure.
