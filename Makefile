@@ -10,7 +10,7 @@ export GOEXPERIMENT ?= simd
 PURE_PKGS := ./frame/... ./synth/... ./onnx/... ./segmodel/... ./postproc/... ./metaclf/... ./calib/... ./event/... ./internal/npy/... ./finetune/... ./oodeval/... ./internal/sdnotify/... ./internal/progress/... ./internal/counterdump/... ./pipeline/...
 TEST_FLAGS ?= -race -shuffle=on -timeout=25m -count=1
 
-.PHONY: help setup setup-run build run test fuzz bench clean
+.PHONY: help setup setup-run build run test fuzz bench gpu-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ bench: build ## benchmarks that print tables: postproc (AVX2 and scalar), metacl
 	$(GO) test -run='^$$' -bench=PredictBatch -benchmem ./metaclf/
 	@echo "== pipeline: built-in tiny model on the synthetic drive (metaood bench --help for a real model)"
 	$(BIN) bench --frames 60
+
+gpu-check: ## on a GPU machine, offline: providers checked, fps and stage times on CUDA and TensorRT, batch 1/4/8 (≤ 8 min)
+	$(if $(filter file,$(origin METAOOD_ORT_LIB)),env -u METAOOD_ORT_LIB) scripts/gpu-check.sh   # the CPU library has no CUDA
 
 clean: ## remove build outputs (keeps the ONNX Runtime download)
 	rm -rf bin out
