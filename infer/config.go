@@ -46,6 +46,9 @@ type Config struct {
 	// HeadThreshold is the entropy threshold the head keeps class probabilities from; it must
 	// not exceed postproc's. 0 = 0.7, postproc's default.
 	HeadThreshold float32
+	// tuning holds ONNX Runtime settings measured by BenchmarkORTSettings; the zero value is
+	// what measured fastest (ORT's own defaults). Unexported: a rig has nothing to gain from them.
+	tuning ortTuning
 	// Registry receives the engine's Prometheus metrics; nil = not exported.
 	Registry prometheus.Registerer
 }

@@ -32,6 +32,9 @@ func sessionOptions(cfg Config, p string, profile trtProfile) (*ort.SessionOptio
 			return nil, fmt.Errorf("%w: session options: %v", ErrRun, err)
 		}
 	}
+	if err := cfg.tuning.apply(opts); err != nil {
+		return nil, fmt.Errorf("%w: session options: %v", ErrRun, err)
+	}
 	switch p {
 	case ProviderCUDA:
 		if err := appendCUDA(opts, cfg.Device); err != nil {
@@ -130,4 +133,37 @@ func boolStr(b bool) string {
 		return "1"
 	}
 	return "0"
+}
+
+// ortTuning are session settings that BenchmarkORTSettings compares on the real model.
+type ortTuning struct {
+	optLevel string // "" (ONNX Runtime's default: all), "disable", "basic", "extended", "all"
+	noArena  bool   // turn the CPU memory arena off
+	parallel bool   // parallel execution mode (independent branches at once)
+}
+
+func (t ortTuning) apply(opts *ort.SessionOptions) error {
+	levels := map[string]ort.GraphOptimizationLevel{"disable": ort.GraphOptimizationLevelDisableAll,
+		"basic": ort.GraphOptimizationLevelEnableBasic, "extended": ort.GraphOptimizationLevelEnableExtended,
+		"all": ort.GraphOptimizationLevelEnableAll}
+	if t.optLevel != "" {
+		l, ok := levels[t.optLevel]
+		if !ok {
+			return fmt.Errorf("optimization level %q unknown", t.optLevel)
+		}
+		if err := opts.SetGraphOptimizationLevel(l); err != nil {
+			return err
+		}
+	}
+	if t.noArena {
+		if err := opts.SetCpuMemArena(false); err != nil {
+			return err
+		}
+	}
+	if t.parallel {
+		if err := opts.SetExecutionMode(ort.ExecutionModeParallel); err != nil {
+			return err
+		}
+	}
+	return nil
 }
