@@ -35,6 +35,11 @@ func (m *Model) AddDispersionHead(logits string, classes int, threshold float32)
 	if !m.has(logits) {
 		return fmt.Errorf("%w: no node, input or initializer produces %q", ErrUnknown, logits)
 	}
+	for _, name := range []string{DispEntropy, DispArgmax, DispTop2, DispMaskProbs} {
+		if m.has(name) {
+			return fmt.Errorf("%w: the model already has %q (a dispersion head added twice?)", ErrDuplicate, name)
+		}
+	}
 	if classes < 0 || classes == 1 || classes > 255 {
 		return fmt.Errorf("%w: dispersion head for %d classes; want 2 to 255 (the argmax is uint8), or 0 for all", ErrShape, classes)
 	}
@@ -56,11 +61,6 @@ func (m *Model) AddDispersionHead(logits string, classes int, threshold float32)
 		return fmt.Errorf("%w: %q has %d classes; the dispersion head needs 2 to 255", ErrShape, logits, k)
 	}
 	e := &editor{g: m.Proto.GetGraph(), prefix: "metaood_disp."}
-	for _, name := range []string{DispEntropy, DispArgmax, DispTop2, DispMaskProbs} {
-		if m.has(name) {
-			return fmt.Errorf("%w: the model already has %q (a dispersion head added twice?)", ErrDuplicate, name)
-		}
-	}
 	x := logits
 	if c, ok := m.channels(logits); !ok || c != k {
 		x = e.node("Slice", []string{logits, e.ints("start", 0), e.ints("end", k), e.ints("axis", 1)})

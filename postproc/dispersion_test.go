@@ -88,6 +88,15 @@ func TestDispersionMatchesClassMap(t *testing.T) {
 		t.Error("a strided dispersion input gives other metrics")
 	}
 	strided.Release()
+	// The pipeline's way in: a map carrying Disp and no Data.
+	viaMap, err := NewMapAnalyzer(DefaultOptions(), true, nil).Analyze(&frame.Map{C: c, H: h, W: w, Disp: disp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(viaMap.Components) < len(got.Components) {
+		t.Errorf("MapAnalyzer: %d components, want at least %d (the ignore mask is off)", len(viaMap.Components), len(got.Components))
+	}
+	viaMap.Release()
 	for _, tc := range []struct {
 		name string
 		in   Input
