@@ -126,15 +126,17 @@ func TestDispersionHead(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		in, out []dim
-		slots   int // a batch of 2 takes two runs for three frames, both held until released
+		slots   int     // a batch of 2 takes two runs for three frames, both held until released
+		thr     float32 // 1: no pixel is kept (M = 0)
 	}{
-		{"dynamic", dynIn(), dynOut(5), 1},
-		{"fixed batch 2", dims(dv(2), dv(3), dv(32), dv(64)), dims(dv(2), dv(5), dv(32), dv(64)), 2},
+		{"dynamic", dynIn(), dynOut(5), 1, 0.5},
+		{"fixed batch 2", dims(dv(2), dv(3), dv(32), dv(64)), dims(dv(2), dv(5), dv(32), dv(64)), 2, 0.5},
+		{"nothing kept", dynIn(), dynOut(5), 1, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			model := convModel(w, b, tc.in, tc.out, 1)
 			dense := newEngine(t, Config{Model: model, Batch: 3})
-			head := newEngine(t, Config{Model: model, Batch: 3, DispersionHead: true, HeadThreshold: 0.5})
+			head := newEngine(t, Config{Model: model, Batch: 3, DispersionHead: true, HeadThreshold: tc.thr})
 			for round := range 3 { // the first run of a dynamic model learns the shape; later ones reuse the slots
 				do, err := dense.Infer(frames)
 				if err != nil {
@@ -147,13 +149,13 @@ func TestDispersionHead(t *testing.T) {
 				total := 0
 				for i := range frames {
 					if round == 0 {
-						n, _ := compareHead(t, do[i], ho[i], 0.5)
+						n, _ := compareHead(t, do[i], ho[i], tc.thr)
 						total += n
 					}
 					do[i].Release()
 					ho[i].Release()
 				}
-				if round == 0 && total == 0 {
+				if round == 0 && total == 0 && tc.thr < 1 {
 					t.Fatal("no components at all: the test frames should have uncertain regions")
 				}
 			}
