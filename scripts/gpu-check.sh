@@ -56,7 +56,8 @@ if [ -z "$lib" ]; then
     done
 fi
 [ -n "$lib" ] && [ -e "$lib" ] || fail 3 "no GPU build of ONNX Runtime found: set METAOOD_ORT_LIB to the libonnxruntime.so.1 of onnxruntime-linux-x64-gpu-1.24.1 (looked in /opt/onnxruntime/lib, /usr/local/lib, /usr/lib/x86_64-linux-gnu)"
-dir=$(dirname "$(readlink -f "$lib")")
+dir=$(dirname "$lib") # the providers are looked for beside the library as loaded, else beside the file a link names
+[ -e "$dir/libonnxruntime_providers_shared.so" ] || dir=$(dirname "$(readlink -f "$lib")")
 for p in shared cuda; do
     [ -e "$dir/libonnxruntime_providers_$p.so" ] || fail 3 "$lib has no libonnxruntime_providers_$p.so beside it: that is the CPU build; use the GPU build (onnxruntime-linux-x64-gpu-1.24.1)"
 done
@@ -84,7 +85,6 @@ notfound=$(ldd "$BIN" 2>/dev/null | awk '/not found/ {print $1}' | tr '\n' ' ')
 "$BIN" version 2>/dev/null | head -1
 [ -e "$MODEL" ] || fail 4 "model $MODEL does not exist (set MODEL)"
 
-TRT_CACHE=${TRT_CACHE:-$(mktemp -d)}
 # step NAME LIMIT_S ARGS…: one `metaood bench` run, cut at LIMIT_S or what is left of the budget.
 step() {
     local name=$1 limit=$2
@@ -115,6 +115,29 @@ step() {
     rm -f "$out"
     echo "($name: $(($(date +%s) - t0)) s)"
 }
+
+TRT_CACHE=${TRT_CACHE:-$(mktemp -d)}
+# Which provider runs which nodes: ONNX Runtime warns, at log level warning, about nodes a GPU
+# provider did not take (they run on the CPU, copying tensors back and forth).
+say "providers: start and node placement (the real model, 2 frames each)"
+for p in cuda $([ "$trt" = yes ] && echo tensorrt); do
+    # The same model, batches and TensorRT flags as the timed step below, so that the TensorRT
+    # engine built here (minutes) is the one the cache gives that step.
+    limit=$(left)
+    [ "$limit" -gt 240 ] && limit=240
+    log=$(METAOOD_ORT_LOG=warning timeout --kill-after=10 "$limit" "$BIN" bench --model "$MODEL" --classes 19 --frames 2 \
+        --batches "$BATCHES" --no-outputs --provider "$p" --dispersion-head \
+        $([ "$p" = tensorrt ] && echo --trt-fp16 --trt-cache "$TRT_CACHE") 2>&1)
+    rc=$?
+    if [ $rc -ne 0 ] || ! grep -q "^provider $p," <<<"$log"; then
+        echo "$log" | tail -5
+        echo "gpu-check: the $p provider did not start (exit $rc)" >&2
+        status=5
+        continue
+    fi
+    echo "$p: started"
+    grep -i "not assigned to the preferred\|fall back\|fallback" <<<"$log" | head -5 || echo "$p: every node on the GPU providers (no ONNX Runtime warning)"
+done
 
 PROVIDER=cuda step "CUDA" 150 --provider cuda
 PROVIDER=cuda step "CUDA, dispersion head" 120 --provider cuda --dispersion-head
