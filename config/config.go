@@ -205,6 +205,8 @@ func (c Run) Validate() error {
 		return bad("provider", "%q; want one of %s", c.Provider, strings.Join(providers, ", "))
 	case c.Device < 0:
 		return bad("device", "%d is negative; want a GPU id (0 = the first)", c.Device)
+	case c.DispersionHead && c.Probs:
+		return bad("dispersion_head", "needs a model that outputs logits, and probs says the model outputs probabilities; drop one of them")
 	case c.Threads < 0:
 		return bad("threads", "%d is negative; want 0 (all cores) or a thread count", c.Threads)
 	case c.Bitrate < 100 || c.Bitrate > 50000:
