@@ -51,8 +51,8 @@ func BenchmarkFiniteCheck(b *testing.B) {
 
 // BenchmarkInfer: one frame per op through a 1x1 conv 3→19 at 1024x512 (the engine's own
 // overhead: preprocessing, tensors, output handling), a small real Cityscapes model (../shared; a
-// 960x540 frame, resized) and the shipped real model at 1024x512, with and without the
-// dispersion head, on the CPU provider. B/op and allocs/op show what a frame allocates: with the
+// 960x540 frame, resized) and the shipped real model on a road frame of a clip, with and without
+// the dispersion head, on the CPU provider. B/op and allocs/op show what a frame allocates: with the
 // output tensors reused, nothing proportional to the map except the head's kept probabilities.
 func BenchmarkInfer(b *testing.B) {
 	w := make([][3]float32, 19)
@@ -79,7 +79,8 @@ func BenchmarkInfer(b *testing.B) {
 				if data, err = LoadModel(m.file); err != nil {
 					b.Fatal(err)
 				}
-				f = gradient("b", 0, 1024, 512)
+				// A road frame: the head's kept pixels (and their copy) depend on what is uncertain.
+				f = readFrame(b, filepath.Join(sharedtest.Path(b, "video"), "udacity_solidWhiteRight.mp4"))
 			case m.file != "":
 				var err error
 				if data, err = LoadModel(filepath.Join(sharedtest.Path(b, "models"), m.file)); err != nil {
