@@ -50,7 +50,7 @@ func (m *Model) QuantizeConvs(ranges map[string]Range) error {
 	e := &editor{g: g, prefix: "metaood_q."}
 	type act struct {
 		scale, zero string
-		s          float32
+		s           float32
 	}
 	acts := map[string]act{}
 	actParams := func(name string) act {
