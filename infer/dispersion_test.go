@@ -234,3 +234,41 @@ func TestDispersionHeadRealModel(t *testing.T) {
 		t.Error("no components on anomaly frames")
 	}
 }
+
+// TestRealModelDynamicBatch: the shipped model, exported for one frame per run, made to take two
+// (its Reshape shapes rewritten): both frames come out as they do one at a time.
+func TestRealModelDynamicBatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real model: about 3 s")
+	}
+	data, err := LoadModel(filepath.Join("..", "models", "espnetv2-ood.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := []*frame.Frame{gradient("a", 0, 1024, 512), solid("b", 0, 1024, 512, 40, 90, 120)}
+	one := newEngine(t, Config{Model: data, Classes: 19})
+	two := newEngine(t, Config{Model: data, Classes: 19, Batch: 2})
+	if two.maxBatch() != 2 {
+		t.Fatalf("max batch %d after the rewrite, want 2", two.maxBatch())
+	}
+	both, err := two.Infer(frames)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range frames {
+		single, err := one.Infer([]*frame.Frame{f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		worst := 0.0
+		for j, v := range single[0].Data {
+			worst = max(worst, math.Abs(float64(v-both[i].Data[j])))
+		}
+		if worst > 1e-3 {
+			t.Errorf("frame %d: logits of the batch of 2 differ from one at a time by up to %v", i, worst)
+		}
+		t.Logf("frame %d: batch of 2 vs one at a time: logits within %.2g", i, worst)
+		single[0].Release()
+		both[i].Release()
+	}
+}
