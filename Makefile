@@ -10,7 +10,7 @@ export GOEXPERIMENT ?= simd
 PURE_PKGS := ./frame/... ./synth/... ./onnx/... ./segmodel/... ./postproc/... ./metaclf/... ./calib/... ./event/... ./internal/npy/... ./finetune/... ./oodeval/... ./internal/sdnotify/... ./internal/progress/... ./internal/counterdump/... ./pipeline/... ./internal/sinkqueue/... ./sink/... ./stream/netcfg/... ./record/...
 TEST_FLAGS ?= -race -shuffle=on -timeout=25m -count=1
 
-.PHONY: help setup setup-run build run test fuzz bench bench-sidebyside clean
+.PHONY: help setup setup-run build run test fuzz bench bench-sidebyside gpu-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ bench: build ## benchmarks that print tables: postproc (AVX2 and scalar), metacl
 bench-sidebyside: ## postproc vs the reference code, the MLP trainer vs PyTorch, same cores, one run (METAOOD_REF=meta-ood checkout; ~3 min)
 	@scripts/setup.sh bench
 	bench/sidebyside.sh
+
+gpu-check: ## on a GPU machine, offline: providers checked, fps and stage times on CUDA and TensorRT, batch 1/4/8 (≤ 8 min)
+	$(if $(filter file,$(origin METAOOD_ORT_LIB)),env -u METAOOD_ORT_LIB) scripts/gpu-check.sh   # the CPU library has no CUDA
 
 clean: ## remove build outputs (keeps the ONNX Runtime download)
 	rm -rf bin out

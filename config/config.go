@@ -43,6 +43,9 @@ type Run struct {
 	Device     int      `yaml:"device"`     // --device: GPU id for cuda/tensorrt
 	TRTCache   string   `yaml:"trt_cache"`  // --trt-cache: TensorRT engine cache folder; "" = none
 	TRTFP16    bool     `yaml:"trt_fp16"`   // --trt-fp16: let TensorRT build fp16 engines
+	// DispersionHead (--dispersion-head) computes entropy, argmax, top-2 and the probabilities
+	// of uncertain pixels inside the model graph, so a few maps leave the GPU instead of C planes.
+	DispersionHead bool `yaml:"dispersion_head"`
 	// AllowFallback (--allow-fallback) runs on the CPU, with a warning, when the GPU provider cannot start.
 	AllowFallback bool    `yaml:"allow_fallback"`
 	Threads       int     `yaml:"threads"`              // --threads: ONNX Runtime intra-op threads; 0 = all cores
@@ -234,6 +237,8 @@ func (c Run) Validate() error {
 		return bad("provider", "%q; want one of %s", c.Provider, strings.Join(providers, ", "))
 	case c.Device < 0:
 		return bad("device", "%d is negative; want a GPU id (0 = the first)", c.Device)
+	case c.DispersionHead && c.Probs:
+		return bad("dispersion_head", "needs a model that outputs logits, and probs says the model outputs probabilities; drop one of them")
 	case c.Threads < 0:
 		return bad("threads", "%d is negative; want 0 (all cores) or a thread count", c.Threads)
 	case c.Bitrate < 100 || c.Bitrate > 50000:

@@ -47,6 +47,7 @@ func TestConfErrors(t *testing.T) {
 		{"frames: -1", "frames (--frames)"},
 		{"device: -1", "device (--device)"},
 		{"threads: -2", "threads (--threads)"},
+		{"dispersion_head: true\nprobs: true", "dispersion_head (--dispersion-head)"},
 		{"bitrate: 50", "bitrate (--bitrate)"},
 		{"bitrate: 60000", "bitrate (--bitrate)"},
 		{"max_viewers: 0", "max_viewers (--max-viewers)"},

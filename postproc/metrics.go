@@ -139,6 +139,14 @@ func (r *Result) componentMetrics(in *Input) {
 			}
 		}
 	}
+	r.finishMetrics()
+}
+
+// finishMetrics turns the per-component sums in r.acc into the 37+2C metrics and the
+// components' areas and centroids.
+func (r *Result) finishMetrics() {
+	c, n := r.C, r.lab.n
+	stride := accFixed + 2*c
 	nm := NumMetrics(c)
 	r.Metrics = grow(r.Metrics, n*nm)
 	col := layoutFor(c).col

@@ -41,6 +41,7 @@ func runFlags(c *config.Run, fs *pflag.FlagSet) (cfgFile *string, noVideo, repla
 	fs.IntVar(&c.Device, "device", c.Device, "GPU id for cuda | tensorrt")
 	fs.StringVar(&c.TRTCache, "trt-cache", c.TRTCache, "TensorRT engine cache folder: the first run builds the engine, later runs load it")
 	fs.BoolVar(&c.TRTFP16, "trt-fp16", c.TRTFP16, "let TensorRT build fp16 engines")
+	fs.BoolVar(&c.DispersionHead, "dispersion-head", c.DispersionHead, "compute entropy, argmax, top-2 and the uncertain pixels' probabilities inside the model graph (GPU: a few maps leave the device instead of every class plane; slower on a CPU)")
 	fs.IntVar(&c.Threads, "threads", c.Threads, "ONNX Runtime intra-op threads (0 = all cores)")
 	fs.StringVar(&c.OrtLib, "ort-lib", c.OrtLib, "libonnxruntime.so to load (default: $"+infer.LibEnv+", then <repo>/.cache/ort from 'make setup')")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "postproc workers (0 = one per core)")
