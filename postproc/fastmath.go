@@ -24,6 +24,8 @@ const ln2 = 0.6931471805599453
 
 // fastLog returns ln x for x > 0 with an error below ~1e-7·(1+|ln x|). Zero and subnormal inputs are
 // treated as the smallest normal float32 (so p·ln p stays 0 for p = 0). Negative input is meaningless.
+//
+//go:norace
 func fastLog(x float32) float32 {
 	b := math.Float32bits(x)
 	b = max(b, 0x00800000)
@@ -60,6 +62,8 @@ const (
 
 // fastExp returns e^x for x ≤ 0 with a relative error of ~1e-7; x below −80 gives e^−80.
 // The loops in kernels.go carry the same code written out (Go does not inline this function).
+//
+//go:norace
 func fastExp(x float32) float32 {
 	if x < expFloor {
 		x = expFloor

@@ -51,6 +51,8 @@ func newVlog() vlogConsts {
 }
 
 // log returns ln x lane-wise; 0 and subnormals are taken as the smallest normal.
+//
+//go:norace
 func (v *vlogConsts) log(x archsimd.Float32x8) archsimd.Float32x8 {
 	bi := x.AsUint32x8().Max(v.minNorm).AsInt32x8()
 	e := bi.Sub(v.sqrtHalf).ShiftAllRight(23) // arithmetic: exponent such that m ∈ [√½, √2)
@@ -76,6 +78,8 @@ func (v *vlogConsts) log(x archsimd.Float32x8) archsimd.Float32x8 {
 // rest. The AVX2 kernels take no float parameters and end with VZEROUPPER: a legacy-SSE float
 // instruction (Go's scalar floats) meeting dirty upper AVX halves costs a state transition or a
 // false dependency on many CPUs, and a scalar reload inside a vector loop made this pass 4x slower.
+//
+//go:norace
 func simdProbsBlock(data []float32, c, hw, off int, ent []float32, amax []uint8, invLnC float32) bool {
 	n8 := len(ent) &^ 15
 	if n8 > 0 {
@@ -121,6 +125,7 @@ func newTlog() tlog {
 	}
 }
 
+//go:norace
 func (v *tlog) log(x archsimd.Float32x8) archsimd.Float32x8 {
 	// Int32x8 shifts: Go 1.26 emits the Uint32x8 shift with a legacy-SSE MOVQ of the count (a
 	// state transition per value); the arithmetic shift takes an immediate. The sign bit is 0 for
@@ -141,6 +146,8 @@ func (v *tlog) log(x archsimd.Float32x8) archsimd.Float32x8 {
 // probsAVX2: len(ent) is a multiple of 16; inv holds 1/ln C in every lane. Sixteen pixels (one
 // cache line of every class plane) per step: planes 2 MiB apart fall into one L1 set, so a line
 // must be used whole before the other 18 planes evict it; the two halves are independent chains.
+//
+//go:norace
 func probsAVX2(data []float32, c, hw, off int, ent []float32, amax []uint8, inv8 *[8]float32) bool {
 	defer archsimd.ClearAVXUpperBits()
 	n := len(ent)
@@ -190,6 +197,8 @@ func probsAVX2(data []float32, c, hw, off int, ent []float32, amax []uint8, inv8
 }
 
 // simdLogitsBlock is simdProbsBlock for logits.
+//
+//go:norace
 func simdLogitsBlock(data []float32, c, hw, off int, ent []float32, amax []uint8, invLnC float32) bool {
 	n8 := len(ent) &^ 15
 	if n8 > 0 {
@@ -206,6 +215,8 @@ func simdLogitsBlock(data []float32, c, hw, off int, ent []float32, amax []uint8
 
 // logitsAVX2 is probsAVX2's layout for logits: max, argmax and the finite check first, then
 // Σe and Σe·d with Cephes expf; len(ent) is a multiple of 16.
+//
+//go:norace
 func logitsAVX2(data []float32, c, hw, off int, ent []float32, amax []uint8, inv8 *[8]float32) bool {
 	defer archsimd.ClearAVXUpperBits()
 	n := len(ent)
@@ -275,6 +286,7 @@ func newVexp() vexp {
 	}
 }
 
+//go:norace
 func (x *vexp) exp(d archsimd.Float32x8) archsimd.Float32x8 {
 	d = d.Max(x.floor)
 	nf := d.Mul(x.log2e).RoundToEven()
@@ -290,6 +302,8 @@ func (x *vexp) exp(d archsimd.Float32x8) archsimd.Float32x8 {
 }
 
 // simdPlogpEps is kPlogpEps eight values at a time.
+//
+//go:norace
 func simdPlogpEps(acc, plane []float32) {
 	v := newVlog()
 	eps := archsimd.BroadcastFloat32x8(eps32)
@@ -306,6 +320,8 @@ func simdPlogpEps(acc, plane []float32) {
 }
 
 // simdExpTo is kExpTo eight values at a time (Cephes expf, like simdLogitsBlock).
+//
+//go:norace
 func simdExpTo(dst, s, mx, plane []float32) {
 	b := archsimd.BroadcastFloat32x8
 	floor, log2e, nc1, nc2, one := b(-87), b(1.44269504), b(-0.693359375), b(2.12194440e-4), b(1)
