@@ -34,7 +34,7 @@ esac
 # Debian packages. Run: OpenCV 4.6 for gocv v0.31.0, libvpx for the VP8 encoder, npm to fetch ORT.
 # Test: Chromium for the browser end-to-end test, iproute2/util-linux for its network namespace.
 APT_RUN=(libopencv-dev pkg-config g++ libvpx-dev npm ca-certificates)
-APT_TEST=(chromium iproute2 util-linux)
+APT_TEST=(chromium iproute2 util-linux nats-server)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
