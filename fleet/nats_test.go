@@ -397,4 +397,3 @@ func TestPublisherLiveDrops(t *testing.T) {
 	}
 	nc.Close()
 }
-

@@ -479,7 +479,7 @@ func (p *progressSink) get() (uint64, float64) {
 }
 
 func (*progressSink) Event(event.Event, []byte) error { return nil }
-func (*progressSink) Close() error                     { return nil }
+func (*progressSink) Close() error                    { return nil }
 
 func ackSync(ctx context.Context, msg jetstream.Msg) error {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
