@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -80,6 +81,10 @@ type Run struct {
 	RetainMB int `yaml:"retain_mb"`
 	// AllowPartial (--allow-partial) lets a replay whose file ended early (truncated) exit 0.
 	AllowPartial bool `yaml:"allow_partial"`
+	// NATS (--nats) publishes the events to the fleet's JetStream events stream at this URL,
+	// named by Vehicle (--vehicle); "" = off.
+	NATS    string `yaml:"nats"`
+	Vehicle string `yaml:"vehicle"`
 }
 
 // Default returns the built-in defaults: the synthetic drive through the tiny model.
@@ -167,6 +172,20 @@ func isHTTPURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
+// vehicleID is a rig's name in the fleet's subjects.
+var vehicleID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+
+// isNATSURL reports a list of nats:// (tls://, ws://, wss://) URLs with hosts.
+func isNATSURL(s string) bool {
+	for _, part := range strings.Split(s, ",") {
+		u, err := url.Parse(strings.TrimSpace(part))
+		if err != nil || !oneOf(u.Scheme, []string{"nats", "tls", "ws", "wss"}) || u.Host == "" {
+			return false
+		}
+	}
+	return true
+}
+
 // LogFormats are the values of log_format (--log-format).
 var LogFormats = []string{"text", "json"}
 
@@ -232,6 +251,10 @@ func (c Run) Validate() error {
 		return bad("retain_mb", "%d is negative", c.RetainMB)
 	case c.RetainMB > 0 && c.Segment == 0:
 		return bad("retain_mb", "applies to segments: give --segment too (e.g. --segment 1m)")
+	case c.NATS != "" && !isNATSURL(c.NATS):
+		return bad("nats", "%q; want nats://host:port (or tls://, several separated by commas)", c.NATS)
+	case c.NATS != "" && !vehicleID.MatchString(c.Vehicle):
+		return bad("vehicle", "%q; with nats, name this rig with 1 to 80 letters, digits, '-' or '_' (its events go to metaood.events.<vehicle>.…)", c.Vehicle)
 	case c.Public && c.Token == "":
 		return bad("public", "without a token anyone who reaches the viewer or /metrics could use it; pass --token SECRET or drop --public")
 	}

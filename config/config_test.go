@@ -41,6 +41,9 @@ func TestConfErrors(t *testing.T) {
 		{"metrics: nohost", "metrics (--metrics)"},
 		{"worker_nice: 20", "worker_nice (--worker-nice)"},
 		{"webhook: ftp://x", "webhook (--webhook)"},
+		{"nats: http://x:4222\nvehicle: car1", "nats (--nats)"},
+		{"nats: nats://x:4222", "vehicle (--vehicle)"},
+		{"nats: nats://x:4222\nvehicle: car.1", "vehicle (--vehicle)"},
 		{"log_level: loud", "log_level (--log-level)"},
 		{"log_format: xml", "log_format (--log-format)"},
 		{"events: ''", "events (--events)"},
@@ -92,6 +95,7 @@ func TestConfAccepts(t *testing.T) {
 		"provider: tensorrt\ndevice: 1\ntrt_cache: /tmp/trt\ntrt_fp16: true\nallow_fallback: true\nthreads: 2",
 		"bitrate: 100\nmax_viewers: 64",
 		"ort_lib: /opt/ort/libonnxruntime.so",
+		"nats: nats://fleet:4222,tls://fleet2:4222\nvehicle: car-7",
 	} {
 		if _, err := Parse([]byte(y)); err != nil {
 			t.Errorf("%q: %v", y, err)

@@ -75,7 +75,7 @@ var jobFieldKeys = map[string]string{"sources": "source", "model": "model", "cla
 
 // NotJobKeys are live or interactive settings a replay job cannot use.
 var NotJobKeys = []string{"realtime", "stdout", "webrtc", "token", "bitrate", "max_viewers", "public", "metrics",
-	"log_level", "log_format", "stall_timeout"}
+	"log_level", "log_format", "stall_timeout", "nats", "vehicle"}
 
 // idPattern is a job or vehicle id: a NATS subject token, a KV key, a folder name.
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)

@@ -26,8 +26,8 @@ func ExpandSources(args []string) ([]string, error) {
 	for _, a := range args {
 		st, err := os.Stat(a)
 		switch {
-		case err != nil && strings.Contains(a, ":"):
-			out = append(out, a) // synth:…, a URL
+		case err != nil && (strings.Contains(a, ":") || a == "synth"):
+			out = append(out, a) // synth, synth:…, a URL
 			continue
 		case err != nil:
 			return nil, fmt.Errorf("%w: %s: %v (give video files, folders of videos, synth:… or URLs)", ErrJob, a, err)

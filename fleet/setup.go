@@ -61,7 +61,7 @@ func Connect(url, name string, log *slog.Logger) (*nats.Conn, error) {
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "server", c.ConnectedUrlRedacted()) }))
 	if err != nil {
-		return nil, fmt.Errorf("%w: connect to %s: %v (is nats-server running with -js?)", ErrNATS, redactURL(url), err)
+		return nil, fmt.Errorf("%w: connect to %s: %v (is nats-server running, with JetStream on?)", ErrNATS, redactURL(url), err)
 	}
 	return nc, nil
 }

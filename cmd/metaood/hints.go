@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/fleet"
 	"github.com/metaood/metaood/infer"
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/postproc"
@@ -24,6 +25,7 @@ var flagHints = []struct {
 	{postproc.ErrNotProbabilities, "if the maps are logits, pass --logits"},
 	{render.ErrVideo, "check the --out folder, or try --video out.avi"},
 	{event.ErrTracker, "check --corridor, --emergency-k, --emergency-n and --emergency-area"},
+	{fleet.ErrNATS, "check --nats, e.g. nats://host:4222 (nats-server -js)"},
 }
 
 // flagHint returns the hint for err, or "".
