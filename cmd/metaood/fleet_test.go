@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -161,3 +163,38 @@ func eventCount(t *testing.T, js jetstream.JetStream, key string) uint64 {
 	return n
 }
 
+
+// TestRunNATSVehicles: two `metaood run --nats URL --vehicle ID` rigs publish every event to the
+// one events stream, each under its vehicle, so one consumer sees the fleet; a vehicle id that
+// cannot name a subject is refused before the run.
+func TestRunNATSVehicles(t *testing.T) {
+	srv := natstest.Start(t)
+	dirs := map[string]string{"car-1": t.TempDir(), "car-2": t.TempDir()}
+	for v, dir := range dirs {
+		out, err := metaoodChild(t, "run", "--nats", srv.URL, "--vehicle", v, "--source", "synth:seed=9,frames=60,size=256x128",
+			"--input-size", "256x128", "--force", "--no-video", "--stdout=false", "--out", dir, "--log-level", "error").CombinedOutput()
+		if err != nil {
+			t.Fatalf("run %s: %v\n%s", v, err, out)
+		}
+	}
+	nc, err := fleet.Connect(srv.URL, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := fleet.NewJetStream(nc)
+	for v, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, "events.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := strings.Count(string(b), "\n")
+		if n := eventCount(t, js, v); n != uint64(want) || want == 0 {
+			t.Errorf("%s: %d events on the stream, %d in its events file; want the same", v, n, want)
+		}
+	}
+	out, err := metaoodChild(t, "run", "--nats", srv.URL, "--vehicle", "car.3").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "vehicle (--vehicle)") {
+		t.Errorf("vehicle car.3 accepted (%v):\n%s", err, out)
+	}
+}
