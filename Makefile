@@ -41,7 +41,7 @@ test: setup ## every test (tests on real data skip when the shared data set is a
 # the package's testdata/fuzz and then fail `go test` until fixed.
 FUZZ_QUICK := ./config:FuzzParse ./metaclf:FuzzParse ./postproc:FuzzReadLabelPNG ./internal/npy:FuzzRead \
 	./internal/npy:FuzzParseHeader ./synth:FuzzParseSpec ./frame:FuzzParseSize ./event:FuzzParseCorridor ./calib:FuzzReadCSV
-FUZZ_ALL := $(FUZZ_QUICK) ./capture:FuzzParseSpec ./stream:FuzzWHEPOffer ./stream:FuzzReadMarker ./onnx:FuzzLoad \
+FUZZ_ALL := $(FUZZ_QUICK) ./fleet:FuzzParseJob ./fleet:FuzzParseManifest ./capture:FuzzParseSpec ./stream:FuzzWHEPOffer ./stream:FuzzReadMarker ./onnx:FuzzLoad \
 	./segmodel:FuzzFromONNX ./synth:FuzzDecodeGTPNG ./synth:FuzzParseSize ./oodeval:FuzzPixelMetrics
 FUZZTIME ?= 60s
 FUZZ_TARGETS ?= $(FUZZ_ALL)
