@@ -397,3 +397,33 @@ func TestPublisherLiveDrops(t *testing.T) {
 	}
 	nc.Close()
 }
+
+// TestStaleTryRefused: a try of an older delivery or an older submission cannot change the status
+// a newer one owns (a worker that lost its lease but still runs).
+func TestStaleTryRefused(t *testing.T) {
+	srv := natstest.Start(t)
+	nc, f := testFleet(t, srv, testSetup())
+	w := NewWorker(f, nc, WorkerOptions{ID: "w"})
+	j, _ := NewJob(tinySource(1, 5), "", "", nil, Output{Bucket: DefaultBucket})
+	set := func(seq, delivery uint64, state string) bool {
+		return w.setStatus(t.Context(), j, tryOf{seq: seq, delivery: delivery}, func(s *Status) { s.State = state })
+	}
+	for _, tc := range []struct {
+		seq, delivery uint64
+		state         string
+		want          bool
+	}{
+		{5, 2, Running, true},
+		{5, 1, Failed, false}, // the first delivery, after the second took over
+		{4, 3, Done, false},   // an older submission
+		{5, 2, Done, true},
+		{6, 1, Running, true}, // a new submission
+	} {
+		if got := set(tc.seq, tc.delivery, tc.state); got != tc.want {
+			t.Errorf("seq %d delivery %d → %s: accepted %v, want %v", tc.seq, tc.delivery, tc.state, got, tc.want)
+		}
+	}
+	if s, _, _ := GetStatus(t.Context(), f.Status, j.ID); s.State != Running || s.Seq != 6 || s.Deliveries != 1 {
+		t.Errorf("status %+v; want running, seq 6, delivery 1", s)
+	}
+}

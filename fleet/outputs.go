@@ -98,3 +98,38 @@ func publishDir(tmp, final string) error {
 	os.RemoveAll(old)
 	return nil
 }
+
+// FetchOutputs copies a job's objects ("<id>/…") from bucket into dir/<id>/ and returns the files
+// written. Only a done job's outputs are complete (its result file is stored last).
+func FetchOutputs(ctx context.Context, js jetstream.JetStream, bucket, id, dir string) ([]string, error) {
+	obs, err := js.ObjectStore(ctx, bucket)
+	if err != nil {
+		return nil, fmt.Errorf("%w: object store %s: %v", ErrNATS, bucket, err)
+	}
+	infos, err := obs.List(ctx)
+	if err != nil && err != jetstream.ErrNoObjectsFound {
+		return nil, fmt.Errorf("%w: list %s: %v", ErrNATS, bucket, err)
+	}
+	var files []string
+	for _, info := range infos {
+		rel, ok := strings.CutPrefix(info.Name, id+"/")
+		if !ok {
+			continue
+		}
+		dst := filepath.Join(dir, id, filepath.FromSlash(rel))
+		if !strings.HasPrefix(dst, filepath.Join(dir, id)+string(filepath.Separator)) {
+			return files, fmt.Errorf("%w: object %s would land outside %s", ErrOutput, info.Name, dir)
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return files, fmt.Errorf("%w: %v", ErrOutput, err)
+		}
+		if err := obs.GetFile(ctx, info.Name, dst); err != nil {
+			return files, fmt.Errorf("%w: fetch %s: %v", ErrOutput, info.Name, err)
+		}
+		files = append(files, dst)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%w: no outputs of job %s in bucket %s (not done yet, or stored in a shared folder)", ErrOutput, id, bucket)
+	}
+	return files, nil
+}

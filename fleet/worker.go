@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -160,6 +161,8 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	switch {
 	case err == nil:
 		return
+	case errors.Is(err, errStale):
+		log.Warn("a later delivery of this job owns it; this try leaves it alone")
 	case ctx.Err() != nil:
 		// The worker is stopping: hand the job back at once.
 		w.setStatus(context.WithoutCancel(ctx), job, try, func(s *Status) { s.State, s.Reason = Queued, "worker "+w.o.ID+" stopped" })
@@ -220,6 +223,7 @@ func (w *Worker) runJob(ctx context.Context, job Job, msg jetstream.Msg, try try
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	beat := make(chan struct{})
+	var stale atomic.Bool
 	var beats sync.WaitGroup
 	beats.Add(1)
 	go func() {
@@ -241,6 +245,7 @@ func (w *Worker) runJob(ctx context.Context, job Job, msg jetstream.Msg, try try
 			})
 			if !ok {
 				log.Warn("a later delivery of this job took it over; stopping this try")
+				stale.Store(true)
 				stopRun()
 			}
 		}
@@ -249,6 +254,9 @@ func (w *Worker) runJob(ctx context.Context, job Job, msg jetstream.Msg, try try
 
 	started := time.Now()
 	sum, outs, runErr := w.o.Run(runCtx, c, app.Options{Log: log, Sinks: []pipeline.Sink{pub, prog}})
+	if stale.Load() {
+		return errStale
+	}
 	if err := runOutcome(c, sum, runErr); err != nil {
 		return err
 	}
@@ -273,7 +281,7 @@ func (w *Worker) runJob(ctx context.Context, job Job, msg jetstream.Msg, try try
 			s.TotalFrames = int(sum.Frames)
 		}
 	}) {
-		return fmt.Errorf("a later delivery owns the job")
+		return errStale
 	}
 	if err := ackSync(ctx, msg); err != nil {
 		log.Warn("job done but its ack failed; a redelivery will find it done", "err", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -118,6 +119,13 @@ func TestFleetWorkerKilled(t *testing.T) {
 	view, err := metaoodChild(t, "jobs", "--nats", srv.URL).Output()
 	if err != nil || !strings.Contains(string(view), id) || !strings.Contains(string(view), "done     2/3    wB") {
 		t.Errorf("metaood jobs (%v):\n%s", err, view)
+	}
+	got := t.TempDir()
+	if out, err := metaoodChild(t, "jobs", "--nats", srv.URL, "--get", got, id).CombinedOutput(); err != nil {
+		t.Errorf("metaood jobs --get: %v\n%s", err, out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(got, id, "events.jsonl")); !bytes.Equal(b, events) {
+		t.Errorf("metaood jobs --get: events.jsonl %d bytes, stored %d", len(b), len(events))
 	}
 }
 

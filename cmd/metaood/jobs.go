@@ -26,6 +26,8 @@ func cmdJobs(ctx context.Context, args []string) error {
 	wait := fs.Bool("wait", false, "like --watch, then exit 1 if any job shown failed (for scripts)")
 	interval := fs.Duration("interval", 2*time.Second, "how often --watch and --wait redraw")
 	asJSON := fs.Bool("json", false, "print each job's status as one JSON line")
+	get := fs.String("get", "", "copy the outputs of the job named (one id) from the object store into this folder (DIR/<id>/)")
+	bucket := fs.String("bucket", fleet.DefaultBucket, "object store bucket --get reads")
 	fs.SortFlags = false
 	fs.Usage = func() {
 		fmt.Fprint(os.Stderr, `Usage: metaood jobs [flags] [JOB-ID-PREFIX …]
@@ -51,6 +53,16 @@ Flags:
 		return err
 	}
 	defer nc.Close()
+	if *get != "" {
+		if fs.NArg() != 1 {
+			return badUsage(errors.New("--get DIR takes exactly one job id"))
+		}
+		files, err := fleet.FetchOutputs(ctx, f.JS, *bucket, fs.Arg(0), *get)
+		for _, p := range files {
+			fmt.Println(p)
+		}
+		return err
+	}
 	tty := progress.IsTerminal(os.Stdout)
 	for {
 		all, err := fleet.ListStatus(ctx, f.Status)
