@@ -171,7 +171,6 @@ func eventCount(t *testing.T, js jetstream.JetStream, key string) uint64 {
 	return n
 }
 
-
 // TestRunNATSVehicles: two `metaood run --nats URL --vehicle ID` rigs publish every event to the
 // one events stream, each under its vehicle, so one consumer sees the fleet; a vehicle id that
 // cannot name a subject is refused before the run.
