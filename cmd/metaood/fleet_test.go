@@ -27,7 +27,7 @@ import (
 func TestFleetWorkerKilled(t *testing.T) {
 	srv := natstest.Start(t)
 	submit := metaoodChild(t, "submit", "--nats", srv.URL, "--ack-wait", "2s", "--max-deliver", "3",
-		"--set", "input_size=256x128", "--set", "force=true", "synth:seed=7,frames=400,size=256x128")
+		"--set", "input_size=256x128", "--set", "force=true", "synth:seed=7,frames=600,size=256x128")
 	out, err := submit.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "queued   synth-") {
 		t.Fatalf("submit: %v\n%s", err, out)
@@ -81,8 +81,8 @@ func TestFleetWorkerKilled(t *testing.T) {
 	}
 
 	s, _, _ := fleet.GetStatus(t.Context(), f.Status, id)
-	if s.State != fleet.Done || s.Deliveries != 2 || s.Worker != "wB" || s.Frames != 400 {
-		t.Errorf("status %+v; want done by wB on the second delivery with 400 frames", s)
+	if s.State != fleet.Done || s.Deliveries != 2 || s.Worker != "wB" || s.Frames != 600 {
+		t.Errorf("status %+v; want done by wB on the second delivery with 600 frames", s)
 	}
 	obs, err := js.ObjectStore(t.Context(), fleet.DefaultBucket)
 	if err != nil {
@@ -99,8 +99,8 @@ func TestFleetWorkerKilled(t *testing.T) {
 	}
 	var res fleet.Result
 	b1, _ := obs.GetBytes(t.Context(), id+"/job.json")
-	if err := json.Unmarshal(b1, &res); err != nil || res.Delivery != 2 || res.Worker != "wB" || res.Frames != 400 {
-		t.Errorf("result file %s (%v); want delivery 2 by wB, 400 frames", b1, err)
+	if err := json.Unmarshal(b1, &res); err != nil || res.Delivery != 2 || res.Worker != "wB" || res.Frames != 600 {
+		t.Errorf("result file %s (%v); want delivery 2 by wB, 600 frames", b1, err)
 	}
 	events, _ := obs.GetBytes(t.Context(), id+"/events.jsonl")
 	var wantEvents int
