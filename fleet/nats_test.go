@@ -429,3 +429,34 @@ func TestStaleTryRefused(t *testing.T) {
 		t.Errorf("status %+v; want running, seq 6, delivery 1", s)
 	}
 }
+
+// TestLastDeliveryLost: when the worker of a job's last delivery dies too (here: the test takes
+// the delivery and never answers), JetStream's max-deliveries advisory makes a live worker mark
+// the job failed and take it off the queue.
+func TestLastDeliveryLost(t *testing.T) {
+	srv := natstest.Start(t)
+	s := testSetup()
+	s.AckWait, s.MaxDeliver = time.Second, 1
+	nc, f := testFleet(t, srv, s)
+	j, _ := NewJob(tinySource(2, 10), "", "", tinyJob, Output{Bucket: DefaultBucket})
+	if _, err := Submit(t.Context(), f, []Job{j}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Consumer.Next(jetstream.FetchMaxWait(5 * time.Second)); err != nil { // the "dead" worker
+		t.Fatal(err)
+	}
+	startWorker(t, nc, f, WorkerOptions{ID: "alive"})
+	st := waitStates(t, f, []string{j.ID}, 30*time.Second)[j.ID]
+	if st.State != Failed || !strings.Contains(st.Reason, "delivered 1 times without finishing") {
+		t.Errorf("status %+v; want failed, saying the deliveries ran out", st)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		info, err := f.Jobs.Info(t.Context())
+		if err == nil && info.State.Msgs == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the job is still on the queue (%v)", err)
+		}
+	}
+}
