@@ -26,8 +26,11 @@ func ExpandSources(args []string) ([]string, error) {
 	for _, a := range args {
 		st, err := os.Stat(a)
 		switch {
-		case err != nil && (strings.Contains(a, ":") || a == "synth"):
-			out = append(out, a) // synth, synth:…, a URL
+		case a == "synth" || strings.HasPrefix(a, "synth:"): // a synthetic drive, even beside a folder named synth
+			out = append(out, a)
+			continue
+		case err != nil && strings.Contains(a, ":"):
+			out = append(out, a) // a URL
 			continue
 		case err != nil:
 			return nil, fmt.Errorf("%w: %s: %v (give video files, folders of videos, synth:… or URLs)", ErrJob, a, err)

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -103,6 +104,9 @@ func publishDir(tmp, final string) error {
 // written. Only a done job's outputs are complete (its result file is stored last).
 func FetchOutputs(ctx context.Context, js jetstream.JetStream, bucket, id, dir string) ([]string, error) {
 	obs, err := js.ObjectStore(ctx, bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, fmt.Errorf("%w: no object store bucket %s: no job has stored outputs there (a job with an output folder writes there instead)", ErrOutput, bucket)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: object store %s: %v", ErrNATS, bucket, err)
 	}
