@@ -148,9 +148,9 @@ func TestExpandSources(t *testing.T) {
 		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
 		os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o644)
 	}
-	got, err := ExpandSources([]string{dir, "synth:frames=3", filepath.Join(dir, "notes.txt")})
+	got, err := ExpandSources([]string{dir, "synth:frames=3", filepath.Join(dir, "notes.txt"), "synth", "rtsp://cam/1"})
 	want := []string{filepath.Join(dir, "a.MKV"), filepath.Join(dir, "b.mp4"), filepath.Join(dir, "sub/c.avi"), "synth:frames=3",
-		filepath.Join(dir, "notes.txt")}
+		filepath.Join(dir, "notes.txt"), "synth", "rtsp://cam/1"}
 	if err != nil || !slices.Equal(got, want) {
 		t.Errorf("got %v, %v; want %v", got, err, want)
 	}
