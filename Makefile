@@ -7,10 +7,10 @@ export OPENCV_LOG_LEVEL ?= ERROR
 # Go 1.26's SIMD experiment turns on postproc's AVX2 kernels (2-3x faster entropy and metrics; still pure Go).
 # A plain `go build` works too and uses the scalar kernels; `make test` checks both give the same answers.
 export GOEXPERIMENT ?= simd
-PURE_PKGS := ./frame/... ./synth/... ./onnx/... ./segmodel/... ./postproc/... ./metaclf/... ./calib/... ./event/... ./internal/npy/... ./finetune/... ./oodeval/... ./internal/sdnotify/... ./internal/progress/... ./internal/counterdump/... ./pipeline/...
+PURE_PKGS := ./frame/... ./synth/... ./onnx/... ./segmodel/... ./postproc/... ./metaclf/... ./calib/... ./event/... ./internal/npy/... ./finetune/... ./oodeval/... ./internal/sdnotify/... ./internal/progress/... ./internal/counterdump/... ./pipeline/... ./internal/sinkqueue/... ./sink/... ./stream/netcfg/... ./record/...
 TEST_FLAGS ?= -race -shuffle=on -timeout=25m -count=1
 
-.PHONY: help setup setup-run build run test fuzz bench clean
+.PHONY: help setup setup-run build run test fuzz bench bench-sidebyside gpu-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,7 +40,9 @@ test: setup ## every test (tests on real data skip when the shared data set is a
 # Fuzz targets: package:Target. `make fuzz` runs each for FUZZTIME (default 60s); new crashers land in
 # the package's testdata/fuzz and then fail `go test` until fixed.
 FUZZ_QUICK := ./config:FuzzParse ./metaclf:FuzzParse ./postproc:FuzzReadLabelPNG ./internal/npy:FuzzRead \
-	./internal/npy:FuzzParseHeader ./synth:FuzzParseSpec ./frame:FuzzParseSize ./event:FuzzParseCorridor ./calib:FuzzReadCSV
+	./internal/npy:FuzzParseHeader ./synth:FuzzParseSpec ./frame:FuzzParseSize ./event:FuzzParseCorridor ./calib:FuzzReadCSV \
+	./event:FuzzParseTypes ./sink/mqtt:FuzzTopicName \
+	./stream/netcfg:FuzzParseICEServer
 FUZZ_ALL := $(FUZZ_QUICK) ./fleet:FuzzParseJob ./fleet:FuzzParseManifest ./capture:FuzzParseSpec ./stream:FuzzWHEPOffer ./stream:FuzzReadMarker ./onnx:FuzzLoad \
 	./segmodel:FuzzFromONNX ./synth:FuzzDecodeGTPNG ./synth:FuzzParseSize ./oodeval:FuzzPixelMetrics
 FUZZTIME ?= 60s
@@ -61,6 +63,13 @@ bench: build ## benchmarks that print tables: postproc (AVX2 and scalar), metacl
 	$(GO) test -run='^$$' -bench=PredictBatch -benchmem ./metaclf/
 	@echo "== pipeline: built-in tiny model on the synthetic drive (metaood bench --help for a real model)"
 	$(BIN) bench --frames 60
+
+bench-sidebyside: ## postproc vs the reference code, the MLP trainer vs PyTorch, same cores, one run (METAOOD_REF=meta-ood checkout; ~3 min)
+	@scripts/setup.sh bench
+	bench/sidebyside.sh
+
+gpu-check: ## on a GPU machine, offline: providers checked, fps and stage times on CUDA and TensorRT, batch 1/4/8 (≤ 8 min)
+	$(if $(filter file,$(origin METAOOD_ORT_LIB)),env -u METAOOD_ORT_LIB) scripts/gpu-check.sh   # the CPU library has no CUDA
 
 clean: ## remove build outputs (keeps the ONNX Runtime download)
 	rm -rf bin out

@@ -4,7 +4,8 @@
 Same network (75→75→75→75→1, ReLU, sigmoid), BCE, Adam lr 1e-3, weight_decay 5e-3 (coupled L2),
 50 epochs, batch 128, shuffle, drop_last — as NN:meta_classification.py, but on CPU. Compare with
   go test -run '^$' -bench 'FitMLP10k|LOO2k' ./calib/
-Usage: /usr/bin/python3 bench/mlp_torch.py [--n 10000] [--threads 2] [--loo 0]
+Usage: /usr/bin/python3 bench/mlp_torch.py [--n 10000] [--threads 2] [--plain] [--loo 0]
+--plain indexes the tensors per batch instead of a DataLoader (the network's own cost).
 --loo N also times leave-one-out over the first N rows (one network per row; prints the projection
 from the first --loo-sample folds).
 """
@@ -22,7 +23,7 @@ def make(n, p, seed=1):
     return torch.from_numpy(x), torch.from_numpy(y)
 
 
-def train(x, y, epochs=50, batch=128):
+def train(x, y, epochs=50, batch=128, plain=False):
     p = x.shape[1]
     net = torch.nn.Sequential(
         torch.nn.Linear(p, p), torch.nn.ReLU(),
@@ -31,6 +32,19 @@ def train(x, y, epochs=50, batch=128):
         torch.nn.Linear(p, 1), torch.nn.Sigmoid())
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=5e-3)
     loss_fn = torch.nn.BCELoss()
+    if plain:
+        # The network's own cost: index the tensors directly instead of going through a DataLoader
+        # (same shuffling per epoch, same drop_last batches).
+        steps = x.shape[0] // batch
+        for _ in range(epochs):
+            perm = torch.randperm(x.shape[0])
+            for s in range(steps):
+                idx = perm[s * batch:(s + 1) * batch]
+                opt.zero_grad()
+                loss = loss_fn(net(x[idx]).squeeze(1), y[idx])
+                loss.backward()
+                opt.step()
+        return net
     ds = torch.utils.data.TensorDataset(x, y)
     for _ in range(epochs):
         for xb, yb in torch.utils.data.DataLoader(ds, batch_size=batch, shuffle=True, drop_last=True):
@@ -48,15 +62,17 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--loo", type=int, default=0)
     ap.add_argument("--loo-sample", type=int, default=4)
+    ap.add_argument("--plain", action="store_true", help="index the tensors instead of using a DataLoader")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, params "
           f"{sum(t.numel() for t in train(*make(256, a.p), epochs=1).parameters())}")
     x, y = make(a.n, a.p)
-    t = time.perf_counter()
-    train(x, y)
-    print(f"one fold, {a.n} rows x {a.p}: {time.perf_counter() - t:.2f} s")
+    t, c = time.perf_counter(), time.process_time()
+    train(x, y, plain=a.plain)
+    how = "plain indexing" if a.plain else "DataLoader"
+    print(f"one fold, {a.n} rows x {a.p} ({how}): {time.perf_counter() - t:.2f} s (cpu {time.process_time() - c:.2f} s)")
     if a.loo:
         x, y = make(a.loo, a.p)
         t = time.perf_counter()

@@ -1,10 +1,8 @@
 package calib
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
-	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -237,7 +235,8 @@ func (o *Adam) Step(params, grad []float64) {
 }
 
 // FitMLP trains the network on the standardized rows of z (n×p) listed in rows (all when nil), labels y
-// (1 = FP), with BCE loss and Adam (docs/METHOD.md §5). It runs on one goroutine: parallelism is across folds.
+// (1 = FP), with BCE loss and Adam (docs/METHOD.md §5). Training runs in float32 (mlp32.go; the
+// result is stored back as float64); opt.Workers > 1 splits each batch over goroutines.
 func FitMLP(z []float64, p int, y []float64, rows []int, opt MLPOptions) (*MLP, error) {
 	opt = opt.withDefaults(p)
 	if rows == nil {
@@ -255,58 +254,10 @@ func FitMLP(z []float64, p int, y []float64, rows []int, opt MLPOptions) (*MLP, 
 		batch = len(rows)
 	}
 	workers := max(1, min(opt.Workers, batch/8))
-	chunk := (batch + workers - 1) / workers
-	works := make([]*mlpWork, workers)
-	for k := range works {
-		works[k] = m.newWork(chunk)
-	}
-	yb := make([]float64, batch)
 	perm := append([]int(nil), rows...)
-	ad := &Adam{LR: opt.LR, Beta1: opt.Beta1, Beta2: opt.Beta2, Eps: opt.Eps, WeightDecay: opt.WeightDecay}
-	steps := len(rows) / batch
-	losses := make([]float64, workers)
-	// part runs forward and backward on rows [lo, hi) of the current batch into works[k].
-	part := func(k int, idx []int, lo, hi int) {
-		w := works[k]
-		in := w.act[0]
-		for r, i := range idx[lo:hi] {
-			copy(in[r*p:(r+1)*p], z[i*p:(i+1)*p])
-		}
-		m.forward(w, hi-lo)
-		losses[k] = m.backward(w, hi-lo, yb[lo:hi], float64(batch))
-	}
-	for range opt.Epochs {
-		rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-		for s := range steps {
-			idx := perm[s*batch : (s+1)*batch]
-			for r, i := range idx {
-				yb[r] = y[i]
-			}
-			if workers == 1 {
-				part(0, idx, 0, batch)
-			} else {
-				var wg sync.WaitGroup
-				for k := range workers {
-					lo, hi := k*chunk, min(batch, (k+1)*chunk)
-					wg.Go(func() { part(k, idx, lo, hi) })
-				}
-				wg.Wait()
-				g := works[0].grad
-				for _, w := range works[1:] { // fixed order: reproducible sums
-					for i, v := range w.grad {
-						g[i] += v
-					}
-				}
-			}
-			loss := 0.0
-			for _, l := range losses {
-				loss += l
-			}
-			if math.IsNaN(loss) {
-				return nil, fmt.Errorf("%w: MLP loss became NaN (are the features standardized?)", ErrValue)
-			}
-			ad.Step(m.Params, works[0].grad)
-		}
+	shuffle := func(perm []int) { rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] }) }
+	if err := trainMLP32(m, z, p, y, perm, opt, batch, workers, shuffle); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -78,7 +78,8 @@ type videoStream struct {
 	s      *videoSource
 	vc     *gocv.VideoCapture
 	m, tmp gocv.Mat
-	n      int // frames decoded
+	n      int     // frames decoded
+	lastMs float64 // the last decoded frame's time
 }
 
 func (v *videoStream) Describe() string {
@@ -93,6 +94,7 @@ func (v *videoStream) Next() (*frame.Frame, error) {
 		if !v.vc.Read(&v.m) || v.m.Empty() {
 			break
 		}
+		v.lastMs = v.vc.Get(gocv.VideoCapturePosMsec)
 		f, err := s.fromMat(v.m, &v.tmp)
 		if err != nil {
 			s.fail()
@@ -106,7 +108,7 @@ func (v *videoStream) Next() (*frame.Frame, error) {
 	case v.n == 0 && !s.limited():
 		s.fail()
 		return nil, fmt.Errorf("%w: video %s: no frame decoded", ErrCorrupt, s.path)
-	case !s.limited() && s.frameCount > 0 && v.n < s.frameCount-1:
+	case !s.limited() && s.frameCount > 0 && v.n < s.frameCount-1 && !v.reachedEnd():
 		// The container promised more: truncated or corrupt.
 		s.fail()
 		s.log.Warn("video ended early: truncated or corrupt", "read", v.n, "declared", s.frameCount, "unreadable", s.frameCount-v.n)
@@ -114,6 +116,14 @@ func (v *videoStream) Next() (*frame.Frame, error) {
 			s.path, v.n, s.frameCount, s.frameCount-v.n)}
 	}
 	return nil, io.EOF
+}
+
+// reachedEnd reports that the last frame decoded is at the end of the container's duration (its
+// declared frame count at its frame rate, within two frames): a variable-frame-rate file (a
+// live recording with dropped frames) holds fewer frames than duration × rate and is complete.
+func (v *videoStream) reachedEnd() bool {
+	fps := v.s.fps
+	return fps > 0 && v.lastMs >= (float64(v.s.frameCount)-2)*1000/fps
 }
 
 func (v *videoStream) Close() {

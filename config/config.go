@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/metaood/metaood/event"
 	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/sink/mqtt"
 )
 
 // Run is the configuration of `metaood run`. YAML keys match the flag names (dashes → underscores).
@@ -42,6 +44,9 @@ type Run struct {
 	Device     int      `yaml:"device"`     // --device: GPU id for cuda/tensorrt
 	TRTCache   string   `yaml:"trt_cache"`  // --trt-cache: TensorRT engine cache folder; "" = none
 	TRTFP16    bool     `yaml:"trt_fp16"`   // --trt-fp16: let TensorRT build fp16 engines
+	// DispersionHead (--dispersion-head) computes entropy, argmax, top-2 and the probabilities
+	// of uncertain pixels inside the model graph, so a few maps leave the GPU instead of C planes.
+	DispersionHead bool `yaml:"dispersion_head"`
 	// AllowFallback (--allow-fallback) runs on the CPU, with a warning, when the GPU provider cannot start.
 	AllowFallback bool    `yaml:"allow_fallback"`
 	Threads       int     `yaml:"threads"`              // --threads: ONNX Runtime intra-op threads; 0 = all cores
@@ -72,19 +77,41 @@ type Run struct {
 	// StallTimeout (--stall-timeout) declares a camera or stream lost when no frame has come for
 	// this long, and reopens it; 0 = the default (10 s).
 	StallTimeout time.Duration `yaml:"stall_timeout"`
-	// Segment (--segment) starts a new video file every this long of video (NAME-0000.mp4, …),
+	// Segment (--segment) starts a new video file every this long of video (NAME-0000.webm, …),
 	// each playable as soon as it closes; 0 = one file.
 	Segment time.Duration `yaml:"segment"`
 	// VideoCodec (--video-codec): h264 | mp4v | mjpg | vp8; "" = the file type's default.
 	VideoCodec string `yaml:"video_codec"`
+	// VideoBitrate (--video-bitrate) is the .webm recording's and the event clips' target, kbps.
+	VideoBitrate int `yaml:"video_bitrate"`
 	// RetainMB (--retain-mb) deletes the oldest closed segments beyond this many MiB; 0 = keep all.
 	RetainMB int `yaml:"retain_mb"`
+	// RetainAge (--retain-age) deletes closed segments older than this; 0 = keep them.
+	RetainAge time.Duration `yaml:"retain_age"`
+	// ClipPre and ClipPost (--clip-pre, --clip-post): each emergency gets a WebM clip from this
+	// long before it to this long after, and a JPEG snapshot; both 0 = neither.
+	ClipPre  time.Duration `yaml:"clip_pre"`
+	ClipPost time.Duration `yaml:"clip_post"`
 	// AllowPartial (--allow-partial) lets a replay whose file ended early (truncated) exit 0.
 	AllowPartial bool `yaml:"allow_partial"`
+	// Event types each output passes on (event.ParseTypes: names or "all"); see events.go.
+	FileEvents    []string `yaml:"file_events"`    // --file-events
+	StdoutEvents  []string `yaml:"stdout_events"`  // --stdout-events
+	WebhookEvents []string `yaml:"webhook_events"` // --webhook-events
+	MQTTEvents    []string `yaml:"mqtt_events"`    // --mqtt-events
+	// MQTT output (sink/mqtt); MQTT "" = off. The password comes from MQTTPasswordFile, else
+	// $METAOOD_MQTT_PASSWORD, never from a flag.
+	MQTT             string `yaml:"mqtt"`               // --mqtt tcp://host:1883
+	MQTTPrefix       string `yaml:"mqtt_prefix"`        // --mqtt-prefix
+	MQTTClientID     string `yaml:"mqtt_client_id"`     // --mqtt-client-id; "" = metaood-<hostname>
+	MQTTUser         string `yaml:"mqtt_user"`          // --mqtt-user
+	MQTTPasswordFile string `yaml:"mqtt_password_file"` // --mqtt-password-file
 	// NATS (--nats) publishes the events to the fleet's JetStream events stream at this URL,
 	// named by Vehicle (--vehicle); "" = off.
 	NATS    string `yaml:"nats"`
 	Vehicle string `yaml:"vehicle"`
+	// WebRTCNet: --webrtc-udp-port, --webrtc-public-ip, --webrtc-ice-server, --webrtc-allow-origin.
+	WebRTCNet `yaml:",inline"`
 }
 
 // Default returns the built-in defaults: the synthetic drive through the tiny model.
@@ -92,9 +119,12 @@ func Default() Run {
 	t := event.DefaultTrackerConfig()
 	return Run{
 		Sources: []string{"synth:frames=300,size=1024x512"}, Preset: "rgb01", Threshold: 0.7, Batch: 1, Provider: "cpu",
-		Video: "annotated.mp4", Events: "events.jsonl", CSV: "summary.csv", Stdout: true,
+		Video: "annotated.webm", Segment: time.Minute, VideoBitrate: 3000, ClipPre: 5 * time.Second, ClipPost: 5 * time.Second,
+		Events: "events.jsonl", CSV: "summary.csv", Stdout: true,
 		Corridor: t.Corridor.String(), EmergArea: t.MinArea, EmergK: t.K, EmergN: t.N, LogLevel: "info", LogFormat: "text",
 		Bitrate: 2500, MaxViewers: 4, WorkerNice: 10,
+		FileEvents: []string{event.AllTypes}, StdoutEvents: []string{event.AllTypes},
+		WebhookEvents: slices.Clone(DefaultWebhookEvents), MQTTEvents: slices.Clone(mqtt.DefaultTypes), MQTTPrefix: "metaood",
 	}
 }
 
@@ -135,9 +165,7 @@ func wholeNumbers(data []byte) error {
 	if yaml.Unmarshal(data, &m) != nil {
 		return nil // the typed decode has reported it
 	}
-	t := reflect.TypeOf(Run{})
-	for i := range t.NumField() {
-		f := t.Field(i)
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(Run{})) { // with the inline structs' fields
 		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		v, ok := m[key].(float64)
 		if ok && f.Type.Kind() == reflect.Int && v != math.Trunc(v) {
@@ -159,6 +187,13 @@ var specKeys = []string{"seed", "frames", "size", "fps", "anomalies", "first", "
 
 // MaxWorkers bounds the postproc workers: more than this only costs memory and threads.
 const MaxWorkers = 256
+
+// MaxClipPre and MaxClipPost bound an emergency clip: the pre-roll is held in memory, about
+// MaxClipPre × the video bitrate per source.
+const (
+	MaxClipPre  = 2 * time.Minute
+	MaxClipPost = 10 * time.Minute
+)
 
 // VideoCodecNames are the values of video_codec (render.VideoCodecs).
 var VideoCodecNames = []string{"h264", "mp4v", "mjpg", "vp8"}
@@ -221,6 +256,8 @@ func (c Run) Validate() error {
 		return bad("provider", "%q; want one of %s", c.Provider, strings.Join(providers, ", "))
 	case c.Device < 0:
 		return bad("device", "%d is negative; want a GPU id (0 = the first)", c.Device)
+	case c.DispersionHead && c.Probs:
+		return bad("dispersion_head", "needs a model that outputs logits, and probs says the model outputs probabilities; drop one of them")
 	case c.Threads < 0:
 		return bad("threads", "%d is negative; want 0 (all cores) or a thread count", c.Threads)
 	case c.Bitrate < 100 || c.Bitrate > 50000:
@@ -251,6 +288,22 @@ func (c Run) Validate() error {
 		return bad("retain_mb", "%d is negative", c.RetainMB)
 	case c.RetainMB > 0 && c.Segment == 0:
 		return bad("retain_mb", "applies to segments: give --segment too (e.g. --segment 1m)")
+	case c.RetainAge < 0:
+		return bad("retain_age", "%v is negative", c.RetainAge)
+	case c.RetainAge > 0 && c.Segment == 0:
+		return bad("retain_age", "applies to segments: give --segment too (e.g. --segment 1m)")
+	case c.RetainAge > 0 && c.RetainAge < c.Segment:
+		return bad("retain_age", "%v is shorter than a segment (%v): every segment would be deleted as it closes", c.RetainAge, c.Segment)
+	case c.VideoBitrate < 100 || c.VideoBitrate > 50000:
+		return bad("video_bitrate", "%d kbps; want 100..50000 (default 3000)", c.VideoBitrate)
+	case c.VideoCodec != "" && c.VideoCodec != "vp8" && strings.EqualFold(filepath.Ext(c.Video), ".webm"):
+		return bad("video_codec", "%s does not go into .webm (WebM is VP8 here); for %s give --video NAME.mp4 too", c.VideoCodec, c.VideoCodec)
+	case c.ClipPre < 0 || c.ClipPost < 0:
+		return bad("clip_pre", "clip_pre %v and clip_post %v must not be negative (both 0: no clips)", c.ClipPre, c.ClipPost)
+	case c.ClipPre > MaxClipPre:
+		return bad("clip_pre", "%v; want at most %v (the pre-roll is kept in memory)", c.ClipPre, MaxClipPre)
+	case c.ClipPost > MaxClipPost:
+		return bad("clip_post", "%v; want at most %v", c.ClipPost, MaxClipPost)
 	case c.NATS != "" && !isNATSURL(c.NATS):
 		return bad("nats", "%q; want nats://host:port (or tls://, several separated by commas)", c.NATS)
 	case c.NATS != "" && !vehicleID.MatchString(c.Vehicle):
@@ -267,6 +320,12 @@ func (c Run) Validate() error {
 		return bad("corridor", "%v", err)
 	}
 	if _, err := c.RegionOfInterest(); err != nil {
+		return err
+	}
+	if err := c.validateEvents(); err != nil {
+		return err
+	}
+	if err := c.WebRTCNet.validate(c.Public, c.Token); err != nil {
 		return err
 	}
 	for _, l := range []struct{ key, addr string }{{"webrtc", c.WebRTC}, {"metrics", c.Metrics}} {

@@ -25,7 +25,10 @@ const (
 )
 
 // Header is the part every event carries. Timestamps marshal as RFC 3339 with nanoseconds.
+// V and ID are set by IDs.Stamp (the pipeline stamps every event it emits).
 type Header struct {
+	V         int    `json:"v"`  // SchemaVersion
+	ID        string `json:"id"` // unique; the same in every run of a replay (IDs)
 	Type      string `json:"type"`
 	Source    string `json:"source"`
 	Frame     uint64 `json:"frame"`
@@ -64,6 +67,7 @@ type Anomaly struct {
 	Area       int        `json:"area"`     // pixels in the source frame (map area × scale)
 	PFP        float64    `json:"p_fp"`     // meta classifier's P(false positive); 0 without a classifier
 	InCorridor bool       `json:"in_corridor"`
+	TrackID    int        `json:"track_id"` // the same object in consecutive frames keeps it (Tracks); from 1 per source
 }
 
 // Anomalies is emitted for each processed frame with at least one kept anomaly.
@@ -78,13 +82,18 @@ type Emergency struct {
 	Header
 	Anomaly    Anomaly `json:"anomaly"`
 	SinceFrame uint64  `json:"since_frame"`
+	Clip       string  `json:"clip,omitempty"`     // the emergency's video clip, relative to the output folder ("" = none)
+	Snapshot   string  `json:"snapshot,omitempty"` // its annotated frame as JPEG, relative to the output folder
 }
 
-// Clear is emitted when the emergency condition of a source has ended.
+// Clear is emitted when the emergency condition of a source has ended. It names the emergency
+// it ends: that event's id and its anomaly's track id.
 type Clear struct {
 	Header
-	SinceFrame uint64  `json:"since_frame"`
-	DurationMS float64 `json:"duration_ms"`
+	SinceFrame  uint64  `json:"since_frame"`
+	DurationMS  float64 `json:"duration_ms"`
+	EmergencyID string  `json:"emergency_id"`
+	TrackID     int     `json:"track_id"`
 }
 
 // SourceState is emitted when a source opens, is lost, reconnects or ends.

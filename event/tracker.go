@@ -43,6 +43,7 @@ type Tracker struct {
 	cfg     TrackerConfig
 	mu      sync.Mutex
 	sources map[string]*trackState
+	ids     *IDs // stamps emergencies and clears, so a clear can name its emergency
 }
 
 type trackState struct {
@@ -52,6 +53,9 @@ type trackState struct {
 	since    uint64 // first qualifying frame of the current run
 	sinceTS  time.Time
 	runStart bool // since is valid for the current run of hits
+	// The active emergency: its event id and its anomaly's track, for the clear that ends it.
+	emergencyID string
+	trackID     int
 }
 
 // NewTracker checks cfg and returns a tracker.
@@ -60,6 +64,31 @@ func NewTracker(cfg TrackerConfig) (*Tracker, error) {
 		return nil, err
 	}
 	return &Tracker{cfg: cfg, sources: map[string]*trackState{}}, nil
+}
+
+// SetIDs makes the tracker stamp its events with ids (the pipeline's stamper, so ids are unique
+// over the run); without it the tracker uses a stamper of its own with run-unique ids.
+func (t *Tracker) SetIDs(ids *IDs) {
+	t.mu.Lock()
+	t.ids = ids
+	t.mu.Unlock()
+}
+
+// stamp gives e its id; t.mu is held.
+func (t *Tracker) stamp(h *Header) {
+	if t.ids == nil {
+		t.ids = NewIDs(nil)
+	}
+	t.ids.Stamp(h)
+}
+
+// clear ends st's emergency; t.mu is held.
+func (t *Tracker) clear(st *trackState, hdr Header) *Clear {
+	hdr.Type, hdr.EmitTS, hdr.ID = TypeClear, At(time.Now()), "" // hdr may be a source event's
+	c := &Clear{Header: hdr, SinceFrame: st.since, DurationMS: float64(hdr.CaptureTS.Sub(st.sinceTS)) / float64(time.Millisecond),
+		EmergencyID: st.emergencyID, TrackID: st.trackID}
+	t.stamp(&c.Header)
+	return c
 }
 
 // Config returns the tracker's settings.
@@ -108,12 +137,14 @@ func (t *Tracker) Update(hdr Header, anoms []Anomaly, best int) Event {
 	switch {
 	case !st.active && hit && hits >= t.cfg.K:
 		st.active = true
-		hdr.Type, hdr.EmitTS = TypeEmergency, At(time.Now())
-		return &Emergency{Header: hdr, Anomaly: anoms[best], SinceFrame: st.since}
+		hdr.Type, hdr.EmitTS, hdr.ID = TypeEmergency, At(time.Now()), ""
+		e := &Emergency{Header: hdr, Anomaly: anoms[best], SinceFrame: st.since}
+		t.stamp(&e.Header)
+		st.emergencyID, st.trackID = e.ID, e.Anomaly.TrackID
+		return e
 	case st.active && st.misses >= t.cfg.K:
 		st.active, st.runStart = false, false
-		hdr.Type, hdr.EmitTS = TypeClear, At(time.Now())
-		return &Clear{Header: hdr, SinceFrame: st.since, DurationMS: float64(hdr.CaptureTS.Sub(st.sinceTS)) / float64(time.Millisecond)}
+		return t.clear(st, hdr)
 	case !st.active && hits == 0:
 		st.runStart = false // the window emptied: a later run starts afresh
 	}
@@ -139,8 +170,7 @@ func (t *Tracker) End(hdr Header) Event {
 	if st == nil || !st.active {
 		return nil
 	}
-	hdr.Type, hdr.EmitTS = TypeClear, At(time.Now())
-	return &Clear{Header: hdr, SinceFrame: st.since, DurationMS: float64(hdr.CaptureTS.Sub(st.sinceTS)) / float64(time.Millisecond)}
+	return t.clear(st, hdr)
 }
 
 func popcount(x uint64) int {

@@ -44,6 +44,7 @@ func TestTracker(t *testing.T) {
 			t0 := time.Unix(1000, 0)
 			got := ""
 			var lastSince uint64
+			var lastEmerg *Emergency
 			for i, ch := range c.frames {
 				var anoms []Anomaly
 				switch ch {
@@ -61,7 +62,10 @@ func TestTracker(t *testing.T) {
 					got += "-"
 				case *Emergency:
 					got += "E"
-					lastSince = e.SinceFrame
+					lastSince, lastEmerg = e.SinceFrame, e
+					if e.V != SchemaVersion || len(e.ID) != 20 {
+						t.Errorf("frame %d: emergency not stamped: v=%d id=%q", i, e.V, e.ID)
+					}
 					if e.Type != TypeEmergency || !e.Anomaly.InCorridor || e.Anomaly.Area != inA.Area || e.SinceFrame > e.Frame {
 						t.Errorf("frame %d: bad emergency %+v", i, e)
 					}
@@ -69,6 +73,10 @@ func TestTracker(t *testing.T) {
 					got += "C"
 					if e.Type != TypeClear || e.SinceFrame != lastSince {
 						t.Errorf("frame %d: clear since %d, want %d", i, e.SinceFrame, lastSince)
+					}
+					if e.EmergencyID != lastEmerg.ID || e.TrackID != lastEmerg.Anomaly.TrackID || e.ID == lastEmerg.ID || e.V != SchemaVersion {
+						t.Errorf("frame %d: clear names emergency %q track %d (own id %q), want %q track %d",
+							i, e.EmergencyID, e.TrackID, e.ID, lastEmerg.ID, lastEmerg.Anomaly.TrackID)
 					}
 					if want := float64(e.Frame-e.SinceFrame) * 40; e.DurationMS != want {
 						t.Errorf("frame %d: duration %g ms, want %g", i, e.DurationMS, want)
@@ -132,12 +140,15 @@ func TestTrackerEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := []Anomaly{{Area: 10, Centroid: [2]float64{50, 90}}}
-	if e := tr.Update(Header{Source: "s", Frame: 3}, a, tr.Mark(a, 100, 100)); e == nil || e.Head().Type != TypeEmergency {
-		t.Fatalf("no emergency: %v", e)
+	a := []Anomaly{{Area: 10, Centroid: [2]float64{50, 90}, TrackID: 7}}
+	em := tr.Update(Header{Source: "s", Frame: 3}, a, tr.Mark(a, 100, 100))
+	if em == nil || em.Head().Type != TypeEmergency {
+		t.Fatalf("no emergency: %v", em)
 	}
-	if e := tr.End(Header{Source: "s", Frame: 4}); e == nil || e.Head().Type != TypeClear || e.(*Clear).SinceFrame != 3 {
-		t.Fatalf("end of an active source: %v", e)
+	// The source event's header (already stamped by the pipeline) must not lend the clear its id.
+	e := tr.End(Header{ID: "source-event-id", Type: TypeSource, Source: "s", Frame: 4})
+	if c, ok := e.(*Clear); !ok || c.SinceFrame != 3 || c.EmergencyID != em.Head().ID || c.TrackID != 7 || c.ID == "source-event-id" || c.Type != TypeClear {
+		t.Fatalf("end of an active source: %+v", e)
 	}
 	if e := tr.End(Header{Source: "s"}); e != nil || tr.Active("s") {
 		t.Fatalf("second end: %v", e)

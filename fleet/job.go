@@ -64,18 +64,21 @@ func (o Output) String() string {
 // …) are the worker's (WorkerSettingKeys); the rest make no sense in a job (NotJobKeys).
 var JobSettingKeys = []string{"preset", "classes", "input_size", "probs", "force", "threshold", "frames", "video",
 	"events", "csv", "webhook", "corridor", "roi", "classifier_threshold", "emergency_area", "emergency_k", "emergency_n",
-	"evidence", "segment", "video_codec", "retain_mb", "allow_partial"}
+	"evidence", "segment", "video_codec", "video_bitrate", "retain_mb", "retain_age", "clip_pre", "clip_post", "allow_partial",
+	"file_events", "webhook_events"}
 
 // WorkerSettingKeys are settings of the machine that runs a job, given to `metaood worker`.
 var WorkerSettingKeys = []string{"provider", "device", "trt_cache", "trt_fp16", "allow_fallback", "threads", "ort_lib",
-	"batch", "workers", "worker_nice"}
+	"batch", "workers", "worker_nice", "dispersion_head"}
 
 // jobFieldKeys are settings that are fields of the job itself, by the field's name.
 var jobFieldKeys = map[string]string{"sources": "source", "model": "model", "classifier": "classifier", "out": "output"}
 
 // NotJobKeys are live or interactive settings a replay job cannot use.
 var NotJobKeys = []string{"realtime", "stdout", "webrtc", "token", "bitrate", "max_viewers", "public", "metrics",
-	"log_level", "log_format", "stall_timeout", "nats", "vehicle"}
+	"log_level", "log_format", "stall_timeout", "nats", "vehicle", "stdout_events", "mqtt", "mqtt_prefix", "mqtt_client_id",
+	"mqtt_user", "mqtt_password_file", "mqtt_events", "webrtc_udp_port", "webrtc_public_ips", "webrtc_ice_servers",
+	"webrtc_allow_origins"}
 
 // idPattern is a job or vehicle id: a NATS subject token, a KV key, a folder name.
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
@@ -132,13 +135,15 @@ type Machine struct {
 	Batch         int
 	Workers       int
 	WorkerNice    int
+	// DispersionHead computes the entropy inside the model (same results, less CPU).
+	DispersionHead bool
 }
 
 // MachineOf takes the worker's settings from a run configuration (the defaults and flags of
 // `metaood worker`).
 func MachineOf(c config.Run) Machine {
 	return Machine{Provider: c.Provider, Device: c.Device, TRTCache: c.TRTCache, TRTFP16: c.TRTFP16, AllowFallback: c.AllowFallback,
-		Threads: c.Threads, OrtLib: c.OrtLib, Batch: c.Batch, Workers: c.Workers, WorkerNice: c.WorkerNice}
+		Threads: c.Threads, OrtLib: c.OrtLib, Batch: c.Batch, Workers: c.Workers, WorkerNice: c.WorkerNice, DispersionHead: c.DispersionHead}
 }
 
 // RunConfig is the `metaood run` configuration of the job on machine m, writing into out: the
@@ -177,6 +182,7 @@ func (j Job) RunConfig(out string, m Machine) (config.Run, error) {
 	}
 	c.Provider, c.Device, c.TRTCache, c.TRTFP16, c.AllowFallback = m.Provider, m.Device, m.TRTCache, m.TRTFP16, m.AllowFallback
 	c.Threads, c.OrtLib, c.Batch, c.Workers, c.WorkerNice = m.Threads, m.OrtLib, m.Batch, m.Workers, m.WorkerNice
+	c.DispersionHead = m.DispersionHead
 	if err := c.Validate(); err != nil {
 		return config.Run{}, fmt.Errorf("%w: %s: %v", ErrJob, j.ID, err)
 	}
@@ -199,11 +205,17 @@ func checkSettingKey(k string) error {
 }
 
 // configKeys are the YAML keys of config.Run, for the test that every key is classified here.
-func configKeys() []string {
-	t := reflect.TypeOf(config.Run{})
-	keys := make([]string, 0, t.NumField())
+func configKeys() []string { return yamlKeys(reflect.TypeOf(config.Run{})) }
+
+// yamlKeys lists a struct's YAML keys, those of inlined structs included.
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
 	for i := range t.NumField() {
-		k, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		k, opts, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if opts == "inline" {
+			keys = append(keys, yamlKeys(t.Field(i).Type)...)
+			continue
+		}
 		keys = append(keys, k)
 	}
 	return keys

@@ -217,10 +217,13 @@ func TestSubmitRunDone(t *testing.T) {
 	}
 
 	objs := storedObjects(t, f, DefaultBucket, a.ID)
-	for _, name := range []string{"events.jsonl", "summary.csv", "annotated.mp4", ResultFile} {
+	for _, name := range []string{"events.jsonl", "summary.csv", ResultFile} {
 		if len(objs[name]) == 0 {
 			t.Errorf("object %s/%s missing or empty; have %v", a.ID, name, keys(objs))
 		}
+	}
+	if !slices.ContainsFunc(keys(objs), func(n string) bool { return strings.HasPrefix(n, "annotated") }) {
+		t.Errorf("no annotated video among %v", keys(objs))
 	}
 	events := nonStats(objs["events.jsonl"])
 	lines, ids := streamEvents(t, f, a.ID)

@@ -132,18 +132,20 @@ func (p *Publisher) Event(e event.Event, line []byte) error {
 		return nil
 	}
 	src, typ := token(h.Source), token(h.Type)
-	// The id: key, source, type, frame and the event's index among that frame's events of that
-	// type. A replay produces the same sequence again, so a redo repeats its ids.
-	// TODO(issue 13): use the event's own deterministic id (event.Header.ID, being added on
-	// branch i-events) instead of deriving one here.
-	k := src + "." + typ
-	fs := p.last[k]
-	if fs.frame != h.Frame || fs.n == 0 {
-		fs = frameSeq{frame: h.Frame}
+	// The id is the event's own (event.IDs: the same in every run of a replay, run-unique for a
+	// live source), scoped by the key: two jobs may replay sources of the same name. An event
+	// without one (not stamped by a pipeline) gets one from its source, type, frame and rank.
+	id := p.o.Key + "." + h.ID
+	if h.ID == "" {
+		k := src + "." + typ
+		fs := p.last[k]
+		if fs.frame != h.Frame || fs.n == 0 {
+			fs = frameSeq{frame: h.Frame}
+		}
+		id = p.idPrefix + "." + k + "." + strconv.FormatUint(h.Frame, 10) + "." + strconv.Itoa(fs.n)
+		fs.n++
+		p.last[k] = fs
 	}
-	id := p.idPrefix + "." + k + "." + strconv.FormatUint(h.Frame, 10) + "." + strconv.Itoa(fs.n)
-	fs.n++
-	p.last[k] = fs
 
 	m := nats.NewMsg(EventsPrefix + "." + p.o.Key + "." + src + "." + typ)
 	m.Data = append([]byte(nil), line...)

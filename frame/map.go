@@ -7,7 +7,10 @@ type Map struct {
 	C, H, W        int
 	Data           []float32
 	ScaleX, ScaleY float64 // frame px per map px
-	Release        func()  // returns Data to its pool; may be nil
+	Release        func()  // returns Data (or Disp) to its pool; may be nil
+	// Disp, when set, replaces Data: the per-pixel summary computed by the model's dispersion
+	// head (Data is then nil).
+	Disp *Dispersion
 	// Err is a per-frame failure (e.g. NaN model output): the frame is counted and skipped, the
 	// run goes on. Data is then unused.
 	Err error

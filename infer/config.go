@@ -38,6 +38,17 @@ type Config struct {
 	// one core); by default a sample of about 4096 values per frame is checked, which catches a
 	// broken model for microseconds (postproc rejects any NaN that gets through).
 	FullFiniteCheck bool
+	// DispersionHead appends to the model graph the per-pixel maps postproc needs (entropy,
+	// argmax, top-2 probabilities, and the class probabilities of the pixels with entropy ≥
+	// HeadThreshold): Outputs then carry Disp instead of Data, a few H×W maps instead of C
+	// planes. It needs a logits model of opset 13 or newer.
+	DispersionHead bool
+	// HeadThreshold is the entropy threshold the head keeps class probabilities from; it must
+	// not exceed postproc's. 0 = 0.7, postproc's default.
+	HeadThreshold float32
+	// tuning holds ONNX Runtime settings measured by BenchmarkORTSettings; the zero value is
+	// what measured fastest (ORT's own defaults). Unexported: a rig has nothing to gain from them.
+	tuning ortTuning
 	// Registry receives the engine's Prometheus metrics; nil = not exported.
 	Registry prometheus.Registerer
 }
@@ -95,6 +106,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Device < 0 {
 		return cfg, fmt.Errorf("%w: device %d is negative", ErrConfig, cfg.Device)
+	}
+	if cfg.HeadThreshold == 0 {
+		cfg.HeadThreshold = 0.7
+	}
+	if !(cfg.HeadThreshold > 0 && cfg.HeadThreshold <= 1) {
+		return cfg, fmt.Errorf("%w: dispersion head threshold %v is outside (0, 1]", ErrConfig, cfg.HeadThreshold)
 	}
 	// More intra-op threads than cores fights the Go runtime (measured: it doubled wall time).
 	if n := runtime.NumCPU(); cfg.Threads <= 0 || cfg.Threads > n {

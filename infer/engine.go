@@ -18,12 +18,14 @@ import (
 
 // Output is the model's answer for one frame.
 type Output struct {
-	Frame          *frame.Frame
-	C, H, W        int       // map size (model resolution)
-	Data           []float32 // C×H×W logits (or probs if Config.Probs); pooled: call Release
-	ScaleX, ScaleY float64   // frame px per map px
+	Frame   *frame.Frame
+	C, H, W int       // map size (model resolution)
+	Data    []float32 // C×H×W logits (or probs if Config.Probs); pooled: call Release
+	// Disp replaces Data with Config.DispersionHead: the per-pixel maps the head computed.
+	Disp           *frame.Dispersion
+	ScaleX, ScaleY float64 // frame px per map px
 
-	owner *shared
+	owner *outSlot
 }
 
 // Release returns Data to the engine's pool; o.Data must not be used afterwards. Calling it
@@ -33,7 +35,7 @@ func (o *Output) Release() {
 		o.owner.release()
 		o.owner = nil
 	}
-	o.Data = nil
+	o.Data, o.Disp = nil, nil
 }
 
 // Engine is one ONNX Runtime session with its checks, preprocessing and buffers.
@@ -45,16 +47,19 @@ type Engine struct {
 
 	sess            *ort.DynamicAdvancedSession
 	inName, outName string
+	outNames        []string  // the session's outputs: outName, or the dispersion head's
 	inDims, outDims ort.Shape // from the model; -1 = dynamic
 	classes         int       // channels kept (K); 0 until known for a dynamic-C model
+	head            bool      // the dispersion head is in the graph
+	headThreshold   float32
 
 	lut [3][256]float32
 	src [3]int
 
-	pool    floatPool
+	slots   slotPool
 	met     *metrics
 	shapeMu sync.Mutex
-	shapes  map[[3]int64]ort.Shape // input N,H,W → output shape, learnt on first run
+	shapes  map[slotKey]ort.Shape // input N,H,W → map shape, learnt on first run
 
 	mu     sync.RWMutex // Close takes it for writing
 	closed bool
@@ -70,7 +75,7 @@ func New(cfg Config, log *slog.Logger) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, log: logOrDiscard(log).With("stage", "infer", "model", cfg.ModelName), shapes: map[[3]int64]ort.Shape{}}
+	e := &Engine{cfg: cfg, log: logOrDiscard(log).With("stage", "infer", "model", cfg.ModelName), shapes: map[slotKey]ort.Shape{}}
 	e.lut, e.src = presets[cfg.Preset].lut()
 
 	ins, outs, err := ort.GetInputOutputInfoWithONNXData(cfg.Model)
@@ -81,6 +86,9 @@ func New(cfg Config, log *slog.Logger) (*Engine, error) {
 		return nil, err
 	}
 
+	if e.cfg.Model, err = e.editModel(); err != nil {
+		return nil, err
+	}
 	e.provider = cfg.Provider
 	e.sess, err = e.newSession(cfg.Provider)
 	if err != nil && cfg.Provider != ProviderCPU && cfg.AllowFallback {
@@ -94,17 +102,17 @@ func New(cfg Config, log *slog.Logger) (*Engine, error) {
 	e.met = newMetrics(cfg.Registry)
 	e.met.setProvider(e.provider)
 	e.log.Info("inference engine ready", "provider", e.provider, "input", fmt.Sprint(e.inDims), "output", fmt.Sprint(e.outDims),
-		"classes", e.classes, "preset", cfg.Preset, "batch", e.maxBatch(), "threads", cfg.Threads, "ort", Version())
+		"classes", e.classes, "preset", cfg.Preset, "batch", e.maxBatch(), "threads", cfg.Threads, "dispersion_head", e.head, "ort", Version())
 	return e, nil
 }
 
 func (e *Engine) newSession(p string) (*ort.DynamicAdvancedSession, error) {
-	opts, err := sessionOptions(e.cfg, p)
+	opts, err := sessionOptions(e.cfg, p, e.trtProfile())
 	if err != nil {
 		return nil, e.providerHint(p, err)
 	}
 	defer opts.Destroy()
-	s, err := ort.NewDynamicAdvancedSessionWithONNXData(e.cfg.Model, []string{e.inName}, []string{e.outName}, opts)
+	s, err := ort.NewDynamicAdvancedSessionWithONNXData(e.cfg.Model, []string{e.inName}, e.outNames, opts)
 	if err != nil {
 		if p != ProviderCPU {
 			return nil, e.providerHint(p, fmt.Errorf("%w: %s session: %s", ErrProvider, p, firstLine(err.Error())))
@@ -112,6 +120,17 @@ func (e *Engine) newSession(p string) (*ort.DynamicAdvancedSession, error) {
 		return nil, fmt.Errorf("%w: %s: session: %s", ErrModel, e.cfg.ModelName, firstLine(err.Error()))
 	}
 	return s, nil
+}
+
+// trtProfile is the input's shape range for TensorRT when the batch is dynamic and the input size
+// known: batches 1 to maxBatch at that size, so that one engine is built for all of them.
+func (e *Engine) trtProfile() trtProfile {
+	w, h := e.InputSize()
+	if e.inDims[0] > 0 || w == 0 {
+		return trtProfile{}
+	}
+	shape := func(n int) string { return fmt.Sprintf("%s:%dx3x%dx%d", e.inName, n, h, w) }
+	return trtProfile{min: shape(1), max: shape(e.maxBatch())}
 }
 
 // providerHint adds the fix to a GPU provider failure.
@@ -213,6 +232,7 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
+	e.slots.close()
 	if err := e.sess.Destroy(); err != nil {
 		return fmt.Errorf("%w: closing session: %v", ErrRun, err)
 	}

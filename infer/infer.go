@@ -10,6 +10,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/onnx"
 )
 
 // Infer runs frames through the model, in groups of at most the batch size (frames of one
@@ -110,84 +111,82 @@ func (e *Engine) runGroup(frames []*frame.Frame, w, h int, outs []*Output, errs 
 	if fixed := e.inDims[0]; fixed > 0 {
 		batch = int(fixed) // a fixed-batch export: pad with zeros
 	}
-	plane := 3 * w * h
-	in := e.pool.get(batch * plane)
-	defer e.pool.put(in)
-	for i, f := range frames {
-		if err := e.preprocess(f, w, h, in[i*plane:(i+1)*plane]); err != nil {
-			return err
-		}
-	}
-	clear(in[n*plane:])
-	inT, err := ort.NewTensor(ort.NewShape(int64(batch), 3, int64(h), int64(w)), in)
+	key := slotKey{batch, h, w}
+	in, err := e.slots.input(key)
 	if err != nil {
 		return fmt.Errorf("%w: input tensor: %v", ErrRun, err)
 	}
-	defer inT.Destroy()
-
-	key := [3]int64{int64(batch), int64(h), int64(w)}
-	shape := e.knownShape(key)
-	var buf []float32
-	if shape != nil {
-		buf = e.pool.get(int(shape.FlattenedSize()))
-		outT, err := ort.NewTensor(shape, buf)
-		if err != nil {
-			e.pool.put(buf)
-			return fmt.Errorf("%w: output tensor: %v", ErrRun, err)
-		}
-		err = e.sess.Run([]ort.Value{inT}, []ort.Value{outT})
-		outT.Destroy()
-		if err != nil {
-			e.pool.put(buf)
-			return fmt.Errorf("%w: %s: %s", ErrRun, e.cfg.ModelName, firstLine(err.Error()))
-		}
-	} else {
-		// First run at this size of a dynamic model: let ONNX Runtime allocate, learn the shape.
-		res := []ort.Value{nil}
-		if err := e.sess.Run([]ort.Value{inT}, res); err != nil {
-			return fmt.Errorf("%w: %s: %s", ErrRun, e.cfg.ModelName, firstLine(err.Error()))
-		}
-		t, ok := res[0].(*ort.Tensor[float32])
-		if !ok {
-			res[0].Destroy()
-			return fmt.Errorf("%w: %s output is %T, want a float32 tensor", ErrModelIO, e.cfg.ModelName, res[0])
-		}
-		shape = t.GetShape().Clone()
-		if err := e.checkOutShape(shape, batch); err != nil {
-			t.Destroy()
+	defer e.slots.putInput(key, in)
+	plane := 3 * w * h
+	for i, f := range frames {
+		if err := e.preprocess(f, w, h, in.buf[i*plane:(i+1)*plane]); err != nil {
 			return err
 		}
-		buf = e.pool.get(int(shape.FlattenedSize()))
-		copy(buf, t.GetData())
-		t.Destroy()
-		e.learnShape(key, shape)
 	}
+	clear(in.buf[n*plane:])
 
-	c, mh, mw := int(shape[1]), int(shape[2]), int(shape[3])
+	var sl *outSlot
+	if shape := e.knownShape(key); shape != nil {
+		if sl, err = e.slots.output(key, int(shape[1]), int(shape[2]), int(shape[3]), e.head); err != nil {
+			return fmt.Errorf("%w: output tensors: %v", ErrRun, err)
+		}
+		if err := e.sess.Run([]ort.Value{in.t}, sl.vals); err != nil {
+			sl.refs.Store(1)
+			sl.release()
+			return fmt.Errorf("%w: %s: %s", ErrRun, e.cfg.ModelName, firstLine(err.Error()))
+		}
+	} else if sl, err = e.firstRun(key, in.t); err != nil {
+		return err
+	}
+	if e.head {
+		// The kept pixels' probabilities were allocated by this run: the slot holds them until released.
+		t, ok := sl.vals[len(sl.vals)-1].(*ort.Tensor[float32])
+		sl.vals[len(sl.vals)-1] = nil
+		if !ok {
+			sl.refs.Store(1)
+			sl.release()
+			return fmt.Errorf("%w: %s: the dispersion head's %s is not a float32 tensor", ErrModelIO, e.cfg.ModelName, onnx.DispMaskProbs)
+		}
+		sl.maskProbs = t
+	}
+	sl.refs.Store(int32(n))
+	var split []frame.Dispersion
+	if e.head {
+		if split, err = e.splitDispersion(sl, n); err != nil {
+			sl.refs.Store(1)
+			sl.release()
+			return err
+		}
+	}
+	c, mh, mw := sl.c, sl.mh, sl.mw
 	k := c
 	if e.cfg.Classes > 0 {
 		k = e.cfg.Classes
 	}
 	hw := mh * mw
-	sh := &shared{buf: buf, pool: &e.pool}
-	sh.refs.Store(int32(n))
 	for i, f := range frames {
-		// Channels are class-major, so the first K channels of frame i are contiguous.
-		data := buf[i*c*hw : i*c*hw+k*hw : i*c*hw+k*hw]
-		{
-			j := sampleNonFinite(data)
-			if e.cfg.FullFiniteCheck {
-				j = firstNonFinite(data)
-			}
-			if j >= 0 {
-				errs[i] = fmt.Errorf("%w: %s gave %v at channel %d pixel (%d,%d) for frame %s/%d", ErrNonFinite, e.cfg.ModelName,
-					data[j], j/hw, j%hw%mw, j%hw/mw, f.Source, f.Seq)
-				sh.release()
-				continue
-			}
-		}
-		outs[i] = &Output{Frame: f, C: k, H: mh, W: mw, Data: data, owner: sh,
+		o := &Output{Frame: f, C: k, H: mh, W: mw, owner: sl,
 			ScaleX: float64(f.W) / float64(mw), ScaleY: float64(f.H) / float64(mh)}
+		var check []float32
+		if e.head {
+			o.Disp = &split[i]
+			check = o.Disp.Entropy // NaN logits make a NaN entropy
+		} else {
+			// Channels are class-major, so the first K channels of frame i are contiguous.
+			o.Data = sl.logits[i*c*hw : i*c*hw+k*hw : i*c*hw+k*hw]
+			check = o.Data
+		}
+		j := sampleNonFinite(check)
+		if e.cfg.FullFiniteCheck {
+			j = firstNonFinite(check)
+		}
+		if j >= 0 {
+			errs[i] = fmt.Errorf("%w: %s gave %v at channel %d pixel (%d,%d) for frame %s/%d", ErrNonFinite, e.cfg.ModelName,
+				check[j], j/hw, j%hw%mw, j%hw/mw, f.Source, f.Seq)
+			sl.release()
+			continue
+		}
+		outs[i] = o
 	}
 	e.met.frames.Add(float64(n))
 	e.met.batch.Observe(float64(n))
@@ -195,8 +194,108 @@ func (e *Engine) runGroup(frames []*frame.Frame, w, h int, outs []*Output, errs 
 	return nil
 }
 
-func (e *Engine) knownShape(key [3]int64) ort.Shape {
-	if e.outDims.Validate() == nil && e.outDims[0] == key[0] { // fully static output
+// firstRun runs a dynamic model at a new input size: ONNX Runtime allocates the outputs, the
+// engine learns their shape, makes the slot for that size and copies the outputs into it.
+func (e *Engine) firstRun(key slotKey, in *ort.Tensor[float32]) (*outSlot, error) {
+	res := make([]ort.Value, len(e.outNames))
+	if err := e.sess.Run([]ort.Value{in}, res); err != nil {
+		return nil, fmt.Errorf("%w: %s: %s", ErrRun, e.cfg.ModelName, firstLine(err.Error()))
+	}
+	keep := -1 // the index of an output handed on rather than copied
+	defer func() {
+		for i, v := range res {
+			if i != keep && v != nil {
+				v.Destroy()
+			}
+		}
+	}()
+	// Dense: the logits [N,C,H',W']; head: the entropy [N,H',W'] gives N, H', W', C is known.
+	first, ok := res[0].(*ort.Tensor[float32])
+	if !ok {
+		return nil, fmt.Errorf("%w: %s output is %T, want a float32 tensor", ErrModelIO, e.cfg.ModelName, res[0])
+	}
+	shape := first.GetShape().Clone()
+	if e.head {
+		if len(shape) != 3 {
+			return nil, fmt.Errorf("%w: %s: the dispersion head gave entropy of shape %v; want [N,H,W]", ErrModelIO, e.cfg.ModelName, shape)
+		}
+		shape = ort.NewShape(shape[0], int64(e.classes), shape[1], shape[2])
+	}
+	if err := e.checkOutShape(shape, key.batch); err != nil {
+		return nil, err
+	}
+	sl, err := e.slots.output(key, int(shape[1]), int(shape[2]), int(shape[3]), e.head)
+	if err != nil {
+		return nil, fmt.Errorf("%w: output tensors: %v", ErrRun, err)
+	}
+	if !e.head {
+		copy(sl.logits, first.GetData())
+	} else {
+		am, ok1 := res[1].(*ort.Tensor[uint8])
+		t2, ok2 := res[2].(*ort.Tensor[float32])
+		if !ok1 || !ok2 || len(am.GetData()) != len(sl.argmax) || len(t2.GetData()) != len(sl.top2) {
+			sl.refs.Store(1)
+			sl.release()
+			return nil, fmt.Errorf("%w: %s: the dispersion head's outputs do not fit its entropy's shape %v", ErrModelIO, e.cfg.ModelName, first.GetShape())
+		}
+		copy(sl.ent, first.GetData())
+		copy(sl.argmax, am.GetData())
+		copy(sl.top2, t2.GetData())
+		keep = len(res) - 1
+		sl.vals[keep] = res[keep] // runGroup takes it from here
+	}
+	e.learnShape(key, shape)
+	return sl, nil
+}
+
+// splitDispersion cuts the head's outputs of a batch into one Dispersion per frame: views of the
+// slot's maps, and of the shared C×ΣM probabilities, each frame's M counted from its entropy.
+func (e *Engine) splitDispersion(sl *outSlot, n int) ([]frame.Dispersion, error) {
+	hw := sl.mh * sl.mw
+	probs := sl.maskProbs.GetData()
+	sh := sl.maskProbs.GetShape()
+	if len(sh) != 2 || int(sh[0]) != e.classes {
+		return nil, fmt.Errorf("%w: %s: the dispersion head's %s has shape %v; want [%d,M]", ErrModelIO, e.cfg.ModelName, onnx.DispMaskProbs, sh, e.classes)
+	}
+	stride := int(sh[1])
+	out := make([]frame.Dispersion, n)
+	off := 0
+	for i := range out {
+		ent := sl.ent[i*hw : (i+1)*hw : (i+1)*hw]
+		m := 0
+		for _, v := range ent {
+			if v >= e.headThreshold {
+				m++
+			}
+		}
+		out[i] = frame.Dispersion{Entropy: ent, Argmax: sl.argmax[i*hw : (i+1)*hw : (i+1)*hw],
+			Top2: sl.top2[2*i*hw : 2*(i+1)*hw : 2*(i+1)*hw], M: m, Stride: stride, Threshold: e.headThreshold}
+		if m > 0 {
+			out[i].MaskProbs = probs[off:]
+		}
+		off += m
+	}
+	// Padding frames of a fixed batch count too: the columns must add up over the whole batch.
+	for i := n; i < sl.key.batch; i++ {
+		for _, v := range sl.ent[i*hw : (i+1)*hw] {
+			if v >= e.headThreshold {
+				off++
+			}
+		}
+	}
+	if off != stride {
+		return nil, fmt.Errorf("%w: %s: the dispersion head kept %d pixels but %d have entropy ≥ %v", ErrModelIO, e.cfg.ModelName, stride, off, e.headThreshold)
+	}
+	return out, nil
+}
+
+// knownShape is the [N,C,H',W'] shape of the maps a run at key gives (C: the kept classes with the
+// dispersion head), or nil when a dynamic model has not yet run at that size.
+func (e *Engine) knownShape(key slotKey) ort.Shape {
+	if e.outDims.Validate() == nil && int(e.outDims[0]) == key.batch { // fully static output
+		if e.head {
+			return ort.NewShape(e.outDims[0], int64(e.classes), e.outDims[2], e.outDims[3])
+		}
 		return e.outDims
 	}
 	e.shapeMu.Lock()
@@ -204,7 +303,7 @@ func (e *Engine) knownShape(key [3]int64) ort.Shape {
 	return e.shapes[key]
 }
 
-func (e *Engine) learnShape(key [3]int64, s ort.Shape) {
+func (e *Engine) learnShape(key slotKey, s ort.Shape) {
 	e.shapeMu.Lock()
 	defer e.shapeMu.Unlock()
 	e.shapes[key] = s
@@ -303,7 +402,7 @@ func (e *Engine) Segment(frames []*frame.Frame) ([]*frame.Map, error) {
 	for i, f := range frames {
 		switch o, ferr := outs[i], errs[i]; {
 		case ferr == nil:
-			maps[i] = &frame.Map{Frame: o.Frame, C: o.C, H: o.H, W: o.W, Data: o.Data, ScaleX: o.ScaleX, ScaleY: o.ScaleY, Release: o.Release}
+			maps[i] = &frame.Map{Frame: o.Frame, C: o.C, H: o.H, W: o.W, Data: o.Data, Disp: o.Disp, ScaleX: o.ScaleX, ScaleY: o.ScaleY, Release: o.Release}
 		case errors.Is(ferr, ErrNonFinite) || errors.Is(ferr, ErrFrame):
 			maps[i] = &frame.Map{Frame: f, Err: ferr}
 		default:

@@ -55,7 +55,7 @@ func TestRealModelOnRealFrame(t *testing.T) {
 	}
 }
 
-func readFrame(t *testing.T, path string) *frame.Frame {
+func readFrame(t testing.TB, path string) *frame.Frame {
 	t.Helper()
 	vc, err := gocv.VideoCaptureFile(path)
 	if err != nil {

@@ -13,6 +13,24 @@ import (
 // LibEnv is the environment variable naming the ONNX Runtime shared library.
 const LibEnv = "METAOOD_ORT_LIB"
 
+// LogEnv is the environment variable that sets ONNX Runtime's own log level (verbose, info,
+// warning, error; default error). At warning it says which nodes a GPU provider did not take.
+const LogEnv = "METAOOD_ORT_LOG"
+
+func ortLogLevel(v string) (ort.EnvironmentOption, error) {
+	switch strings.ToLower(v) {
+	case "", "error":
+		return ort.WithLogLevelError(), nil
+	case "warning":
+		return ort.WithLogLevelWarning(), nil
+	case "info":
+		return ort.WithLogLevelInfo(), nil
+	case "verbose":
+		return ort.WithLogLevelVerbose(), nil
+	}
+	return nil, fmt.Errorf("%w: %s=%q; use verbose, info, warning or error", ErrConfig, LogEnv, v)
+}
+
 // libName is the file the set-up script installs under <repo>/.cache/ort.
 const libName = "libonnxruntime.so.1"
 
@@ -35,7 +53,11 @@ func Init(libPath string) error {
 		return err
 	}
 	ort.SetSharedLibraryPath(path)
-	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+	level, err := ortLogLevel(os.Getenv(LogEnv))
+	if err != nil {
+		return err
+	}
+	if err := ort.InitializeEnvironment(level); err != nil {
 		return fmt.Errorf("%w: %s could not be loaded (%s); reinstall it with `scripts/setup.sh ort` or point %s (or the library path setting) at a working libonnxruntime.so",
 			ErrNoRuntime, path, firstLine(err.Error()), LibEnv)
 	}

@@ -77,3 +77,14 @@ func TestFirstLine(t *testing.T) {
 		}
 	}
 }
+
+func TestORTLogLevel(t *testing.T) {
+	for _, v := range []string{"", "error", "WARNING", "info", "verbose"} {
+		if _, err := ortLogLevel(v); err != nil {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
+	if _, err := ortLogLevel("loud"); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), LogEnv) {
+		t.Errorf("loud: err = %v, want ErrConfig naming %s", err, LogEnv)
+	}
+}

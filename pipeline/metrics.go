@@ -38,6 +38,7 @@ type Metrics struct {
 	// The supervisor's, under the names capture used before it moved here (dashboards keep working).
 	reconnects *prometheus.CounterVec
 	up         *prometheus.GaugeVec
+	sinkEvents *prometheus.CounterVec // network outputs: sent, failed, dropped per sink
 
 	mu  sync.Mutex
 	win map[string]*window
@@ -64,8 +65,11 @@ func NewMetrics() *Metrics {
 			Help: "Successful reopens of a lost device source."}, []string{"source"}),
 		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "metaood_capture_up",
 			Help: "1 while the source is open and delivering, 0 otherwise."}, []string{"source"}),
+		sinkEvents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "metaood_sink_events_total",
+			Help: "Events a network output delivered (sent), gave up on (failed) or lost to a full queue (dropped); for mqtt, messages, its retained states included."},
+			[]string{"sink", "result"}),
 	}
-	m.Registry.MustRegister(m.stage, m.frames, m.dropped, m.errors, m.anoms, m.emerg, m.fps, m.queue, m.provider, m.reconnects, m.up,
+	m.Registry.MustRegister(m.stage, m.frames, m.dropped, m.errors, m.anoms, m.emerg, m.fps, m.queue, m.provider, m.reconnects, m.up, m.sinkEvents,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

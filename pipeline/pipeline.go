@@ -86,6 +86,8 @@ type run struct {
 	dropped  atomic.Uint64
 	drops    *counterdump.Dumper // the drop warnings
 	inflight chan struct{}       // tokens for frames between inference and reorder
+	ids      *event.IDs          // stamps every event with the schema version and an id
+	tracks   *event.Tracks       // track ids of kept anomalies
 
 	mu  sync.Mutex
 	sum Summary
@@ -104,6 +106,10 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	p := &run{cfg: cfg, log: cfg.Log, m: cfg.Metrics, ctrl: make(chan ctrlMsg, 16), sinkDone: make(chan struct{}),
 		inflight: make(chan struct{}, 2*cfg.Workers+4)}
 	p.edge = newEdge(p.dropLive)
+	p.ids, p.tracks = newIDs(cfg.Sources), event.NewTracks()
+	if cfg.Tracker != nil {
+		cfg.Tracker.SetIDs(p.ids) // so its clears name their emergencies by the ids the sinks see
+	}
 	p.drops = &counterdump.Dumper{Period: 10 * time.Second, Report: func(delta, total uint64) {
 		p.log.Warn("pipeline is too slow for a live source: frames replaced by newer ones before inference", "dropped", delta, "dropped_total", total)
 	}}

@@ -241,7 +241,7 @@ func TestWebhookReceivesEvents(t *testing.T) {
 	var bad atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" || !strings.HasPrefix(string(b), `{"type":`) {
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" || !strings.HasPrefix(string(b), `{"v":1,"id":"`) {
 			bad.Add(1)
 		}
 		got.Add(1)

@@ -46,9 +46,12 @@ func (p *run) sinkStage(ctx context.Context, in <-chan *Result, queues map[strin
 		for _, c := range held {
 			if delivered[c.e.Source] >= c.after {
 				c.e.Frame = lastSeq[c.e.Source]
-				if tr := p.cfg.Tracker; tr != nil && (c.e.State == event.StateEnded || c.e.State == event.StateLost) {
-					if cl := tr.End(c.e.Header); cl != nil {
-						p.emit(sinks, cl) // the emergency ends with its source
+				if c.e.State == event.StateEnded || c.e.State == event.StateLost {
+					p.tracks.End(c.e.Source)
+					if tr := p.cfg.Tracker; tr != nil {
+						if cl := tr.End(c.e.Header); cl != nil {
+							p.emit(sinks, cl) // the emergency ends with its source
+						}
 					}
 				}
 				p.emit(sinks, c.e)
@@ -143,9 +146,11 @@ func (p *run) recycle(f *frame.Frame) {
 	}
 }
 
-// emit stamps the emit time, marshals e once and hands it to every sink.
+// emit stamps the emit time, the version and id (in the order of the frames: replay ids are
+// deterministic), marshals e once and hands it to every sink.
 func (p *run) emit(sinks []Sink, e event.Event) {
 	e.Head().EmitTS = event.At(time.Now())
+	p.ids.Stamp(e.Head())
 	line, err := event.Marshal(e)
 	if err != nil { // only a NaN can do this; keep going without the event
 		p.log.Error("event not encodable", "type", e.Head().Type, "err", err)
@@ -198,7 +203,7 @@ func (p *run) stats(fps float64) event.Event {
 	frames, errs := p.sum.Frames, p.sum.FrameErrors
 	p.mu.Unlock()
 	return &event.Stats{
-		Header: event.Header{Type: event.TypeStats, Source: "all", Frame: frames, CaptureTS: event.At(now), EmitTS: event.At(now)},
+		Header: event.Header{Type: event.TypeStats, Source: event.SourceAll, Frame: frames, CaptureTS: event.At(now), EmitTS: event.At(now)},
 		Stages: p.m.Quantiles(), FPS: fps, Frames: frames, Dropped: p.droppedTotal(), Errors: errs, Provider: p.cfg.Provider,
 	}
 }

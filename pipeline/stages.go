@@ -213,6 +213,13 @@ func (p *run) decideStage(ctx context.Context, in <-chan *Result, out chan<- *Re
 				}
 			}
 			f := r.Frame
+			p.tracks.Assign(f.Source, kept)
+			for i, j := 0, 0; i < n; i++ { // the overlay's copies get the same track ids
+				if r.Kept[i] {
+					r.Anomalies[i].TrackID = kept[j].TrackID
+					j++
+				}
+			}
 			hdr := event.Header{Source: f.Source, Frame: f.Seq, CaptureTS: event.At(f.Captured)}
 			if tr := p.cfg.Tracker; tr != nil {
 				for i := range r.Anomalies {

@@ -48,7 +48,9 @@ type Result struct {
 
 // Sink is an output. The pipeline calls it from one goroutine, in order.
 type Sink interface {
-	// Frame is called for every processed frame, including frames with Err set.
+	// Frame is called for every processed frame, including frames with Err set. Every sink gets
+	// the frame before the frame's events (r.Events) go to any sink, so Frame may fill in those
+	// events or append to them (render adds the paths of an emergency's clip and snapshot).
 	Frame(r *Result) error
 	// Event is called for every event with its JSON line (no newline).
 	Event(e event.Event, line []byte) error

@@ -14,29 +14,37 @@ import (
 
 	"github.com/metaood/metaood/event"
 	"github.com/metaood/metaood/internal/counterdump"
+	"github.com/metaood/metaood/internal/sinkqueue"
 )
 
 // WebhookSink POSTs each event (application/json) to a URL from its own goroutine, in order,
-// retrying with backoff while the receiver is down or failing. Its queue is bounded: when the
-// receiver is slow or down for long the newest event is dropped and counted, the pipeline never
-// waits.
+// retrying every event with backoff while the receiver is down or failing. Its queue is
+// bounded: when the receiver is slow or down for long, routine events are dropped and counted
+// (an emergency or clear takes the place of the oldest routine event), the pipeline never waits.
 type WebhookSink struct {
-	url     string
-	client  *http.Client
-	log     *slog.Logger
-	q       chan []byte
-	wg      sync.WaitGroup
-	once    sync.Once
-	ctx     context.Context
-	cancel  context.CancelFunc
-	Dropped atomic.Uint64 // events dropped because the queue was full
-	Failed  atomic.Uint64 // POSTs that failed or got a non-2xx answer
-	Sent    atomic.Uint64 // POSTs answered 2xx
-	lastErr atomic.Pointer[string]
+	url      string
+	client   *http.Client
+	log      *slog.Logger
+	q        *sinkqueue.Queue[[]byte]
+	wg       sync.WaitGroup
+	ctx      context.Context
+	cancel   context.CancelFunc
+	counters SinkCounters
+	drops    *counterdump.Dumper
+	Dropped  atomic.Uint64 // events dropped because the queue was full
+	Failed   atomic.Uint64 // events given up on (refused for good, or abandoned at Close)
+	Sent     atomic.Uint64 // POSTs answered 2xx
+	lastErr  atomic.Pointer[string]
 }
 
+// WebhookOption sets an optional part of a WebhookSink.
+type WebhookOption func(*WebhookSink)
+
+// WithCounters exports the sink's sent/failed/dropped counts (Metrics.SinkCounters("webhook")).
+func WithCounters(c SinkCounters) WebhookOption { return func(w *WebhookSink) { w.counters = c } }
+
 // NewWebhookSink starts the sender. queue is the bound (default 64); timeout is per POST (default 2 s).
-func NewWebhookSink(url string, queue int, timeout time.Duration, log *slog.Logger) *WebhookSink {
+func NewWebhookSink(url string, queue int, timeout time.Duration, log *slog.Logger, opts ...WebhookOption) *WebhookSink {
 	if queue <= 0 {
 		queue = 64
 	}
@@ -46,7 +54,13 @@ func NewWebhookSink(url string, queue int, timeout time.Duration, log *slog.Logg
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	w := &WebhookSink{url: url, client: &http.Client{Timeout: timeout}, log: log.With("stage", "webhook"), q: make(chan []byte, queue)}
+	w := &WebhookSink{url: url, client: &http.Client{Timeout: timeout}, log: log.With("stage", "webhook"), q: sinkqueue.New[[]byte](queue)}
+	for _, o := range opts {
+		o(w)
+	}
+	w.drops = &counterdump.Dumper{Period: 5 * time.Second, Report: func(delta, total uint64) {
+		w.log.Warn("webhook queue full (receiver slow or down): events dropped", "url", w.url, "dropped", delta, "dropped_total", total)
+	}}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	w.wg.Go(w.loop)
 	return w
@@ -58,13 +72,19 @@ func (w *WebhookSink) loop() {
 		w.log.Warn("webhook POST failed; retrying with backoff", "url", w.url, "err", lastErr, "failed_attempts", delta, "failed_attempts_total", total)
 	}}
 	defer warn.Flush()
-	for body := range w.q {
+	for {
+		body, _, ok := w.q.Pop(context.Background())
+		if !ok {
+			return
+		}
 		err := w.deliver(body, func(err error) { lastErr = err; warn.Add(1) })
 		if err != nil {
 			w.Failed.Add(1)
+			w.counters.Failed(1)
 			continue
 		}
 		w.Sent.Add(1)
+		w.counters.Sent(1)
 	}
 }
 
@@ -133,12 +153,17 @@ func (w *WebhookSink) post(body []byte) error {
 // Frame implements Sink.
 func (w *WebhookSink) Frame(*Result) error { return nil }
 
-// Event implements Sink: it queues the line, or drops it when the queue is full.
-func (w *WebhookSink) Event(_ event.Event, line []byte) error {
-	select {
-	case w.q <- append([]byte(nil), line...):
-	default:
-		w.Dropped.Add(1)
+// Event implements Sink: it queues the line; when the queue is full a routine event is dropped,
+// an emergency or clear takes the place of the oldest routine one.
+func (w *WebhookSink) Event(e event.Event, line []byte) error {
+	lost, lostCritical := w.q.Push(append([]byte(nil), line...), e != nil && event.Critical(e.Head().Type))
+	if lost > 0 {
+		w.Dropped.Add(uint64(lost))
+		w.counters.Dropped(lost)
+		w.drops.Add(uint64(lost))
+		if lostCritical {
+			w.log.Error("webhook queue full of emergencies and clears: one lost", "url", w.url, "type", e.Head().Type, "source", e.Head().Source)
+		}
 	}
 	return nil
 }
@@ -150,9 +175,10 @@ const closeWait = 3 * time.Second
 // Events that did not reach the receiver make it return an error (the run's summary lists it),
 // so a rig that logs elsewhere learns that its log has holes.
 func (w *WebhookSink) Close() error {
-	w.once.Do(func() { close(w.q) })
+	w.q.Close()
 	t := time.AfterFunc(closeWait, w.cancel)
 	w.wg.Wait()
+	w.drops.Flush()
 	t.Stop()
 	w.cancel()
 	failed, dropped := w.Failed.Load(), w.Dropped.Load()

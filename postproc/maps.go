@@ -32,7 +32,7 @@ func NewMapAnalyzer(o Options, logits bool, roi Region) *MapAnalyzer {
 
 // Analyze computes the components and metrics of one map; the caller releases the result.
 func (a *MapAnalyzer) Analyze(m *frame.Map) (*Result, error) {
-	in := Input{C: m.C, H: m.H, W: m.W, Data: m.Data, Logits: a.logits}
+	in := Input{C: m.C, H: m.H, W: m.W, Data: m.Data, Logits: a.logits, Disp: m.Disp}
 	if a.roi != nil {
 		in.Ignore = a.roi.mask(m.W, m.H)
 	}

@@ -86,13 +86,12 @@ func (r *Result) componentMetrics(in *Input) {
 						pl[j] *= s[j]
 					}
 				}
-			} else {
-				for cl := 0; cl < c; cl++ {
-					copy(P[cl*blk:cl*blk+nv], data[cl*hw+i0:cl*hw+i0+nv])
-				}
 			}
 			for cl := 0; cl < c; cl++ {
-				pl := P[cl*blk : cl*blk+nv]
+				pl := data[cl*hw+i0 : cl*hw+i0+nv] // probabilities: read in place
+				if in.Logits {
+					pl = P[cl*blk : cl*blk+nv]
+				}
 				plogpEps(ev, pl)
 				kTop2(p1, p2, pl)
 				var sum float64
@@ -140,6 +139,14 @@ func (r *Result) componentMetrics(in *Input) {
 			}
 		}
 	}
+	r.finishMetrics()
+}
+
+// finishMetrics turns the per-component sums in r.acc into the 37+2C metrics and the
+// components' areas and centroids.
+func (r *Result) finishMetrics() {
+	c, n := r.C, r.lab.n
+	stride := accFixed + 2*c
 	nm := NumMetrics(c)
 	r.Metrics = grow(r.Metrics, n*nm)
 	col := layoutFor(c).col

@@ -3,6 +3,8 @@ package postproc
 import (
 	"fmt"
 	"math"
+
+	"github.com/metaood/metaood/frame"
 )
 
 // Defaults of Options (docs/METHOD.md §2, conformance README).
@@ -63,6 +65,9 @@ type Input struct {
 	Logits  bool      // Data are logits: softmax first
 	Ignore  []bool    // optional H×W: pixels never part of an anomaly (ROI mask at inference); may be nil
 	GT      []uint8   // optional H×W labels: adds IoU labels, and its IgnoreLabel pixels are ignored
+	// Disp, when set, replaces Data (then nil) and Logits: the per-pixel summary of the model's
+	// dispersion head (dispersion.go).
+	Disp *frame.Dispersion
 }
 
 // validate checks the sizes; values are checked during the entropy pass, where they are read anyway.
@@ -76,7 +81,11 @@ func (in *Input) validate() error {
 	if in.H > 1<<15 || in.W > 1<<15 {
 		return fmt.Errorf("%w: map size %dx%d is larger than 32768 on a side", ErrShape, in.W, in.H)
 	}
-	if n := in.C * in.H * in.W; len(in.Data) != n {
+	if in.Disp != nil {
+		if err := in.validateDisp(); err != nil {
+			return err
+		}
+	} else if n := in.C * in.H * in.W; len(in.Data) != n {
 		return fmt.Errorf("%w: %d values for C×H×W = %d×%d×%d = %d", ErrShape, len(in.Data), in.C, in.H, in.W, n)
 	}
 	if in.Ignore != nil && len(in.Ignore) != in.H*in.W {

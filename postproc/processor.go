@@ -110,9 +110,12 @@ func (p *Processor) Process(in Input) (*Result, error) {
 	r.reset(in.C, in.H, in.W)
 	hw := in.H * in.W
 	var err error
-	if in.Logits {
+	switch {
+	case in.Disp != nil:
+		err = r.takeDispersion(in.Disp, p.opts.Threshold)
+	case in.Logits:
 		err = entropyLogits(in.Data, in.C, in.W, hw, r.Entropy, r.Argmax)
-	} else {
+	default:
 		err = entropyProbs(in.Data, in.C, in.W, hw, r.Entropy, r.Argmax)
 	}
 	if err != nil {
@@ -121,7 +124,11 @@ func (p *Processor) Process(in Input) (*Result, error) {
 	}
 	r.buildMap(&in, p.opts)
 	r.lab.label(r.pm, in.W, in.H, bitSeg, bitSeg)
-	r.componentMetrics(&in)
+	if in.Disp != nil {
+		r.dispersionMetrics(in.Disp)
+	} else {
+		r.componentMetrics(&in)
+	}
 	if in.GT != nil {
 		r.gtLabels()
 		r.gtComponents()

@@ -5,13 +5,13 @@ import (
 	"image"
 	"log/slog"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/metaood/metaood/event"
 	"github.com/metaood/metaood/pipeline"
+	"github.com/metaood/metaood/record"
 )
 
 // SinkOptions configure the annotated-frame output of a run.
@@ -36,8 +36,21 @@ type SinkOptions struct {
 	// RetainBytes deletes the oldest closed segments while they take more than this together;
 	// 0 keeps them all.
 	RetainBytes int64
-	// Codec is a key of VideoCodecs ("" = the file type's default).
+	// Codec is a key of VideoCodecs ("" = the file type's default). A .webm video is encoded
+	// with libvpx at VideoBitrateKbps instead (OpenCV's writer has no bitrate control).
 	Codec string
+	// VideoBitrateKbps is the .webm recording's and the clips' target bitrate; 0 = DefaultVideoBitrateKbps.
+	VideoBitrateKbps int
+	// RetainAge deletes closed segments older than this; 0 keeps them.
+	RetainAge time.Duration
+	// ClipPre and ClipPost: each emergency gets a WebM clip in Dir/clips from ClipPre before it to
+	// ClipPost after it (cut from the encoded packets, from the keyframe at or before the start)
+	// and a JPEG snapshot of its annotated frame in Dir/snapshots; their paths go into the
+	// emergency event, and a "clip" event follows when the clip is complete. Both 0: no clips,
+	// no snapshots.
+	ClipPre, ClipPost time.Duration
+	// Metrics counts the recording's bytes and files; nil: not counted.
+	Metrics *record.Metrics
 }
 
 // Sink is the pipeline output that draws each result and writes it to the video(s), PNG
@@ -51,6 +64,8 @@ type Sink struct {
 	pngs    int
 	pngLast string
 	segErr  error // the first segment that failed as it closed (reported by Close)
+	clips   []string
+	snaps   int
 }
 
 // recording is one source's video: one file, or a series of segments.
@@ -59,6 +74,10 @@ type recording struct {
 	v      *VideoWriter
 	index  int      // the open segment's number
 	closed []string // closed segments still on disk, oldest first
+	// enc encodes the WebM recording and feeds the clips (nil: neither). With a video of another
+	// format and clips on, it runs beside v for the clips alone.
+	enc   *encodedRecording
+	clips map[string]openClip // open clip path → its emergency
 }
 
 // NewSink prepares the renderer; video files are opened at each source's first frame.
@@ -70,8 +89,13 @@ func NewSink(opts SinkOptions) *Sink {
 }
 
 func (s *Sink) active() bool {
-	return s.opts.Video != "" || s.opts.EvidenceEvery > 0 || s.opts.PublishFrame != nil
+	return s.opts.Video != "" || s.opts.EvidenceEvery > 0 || s.opts.PublishFrame != nil || s.clipsOn()
 }
+
+func (s *Sink) clipsOn() bool { return s.opts.ClipPre+s.opts.ClipPost > 0 }
+
+// webm reports a video written by the libvpx recorder.
+func (s *Sink) webm() bool { return strings.EqualFold(filepath.Ext(s.opts.Video), ".webm") }
 
 // Frame implements pipeline.Sink.
 func (s *Sink) Frame(res *pipeline.Result) error {
@@ -98,8 +122,8 @@ func (s *Sink) Frame(res *pipeline.Result) error {
 	if s.buf, err = s.r.Render(&sc, s.buf); err != nil {
 		return err
 	}
-	if s.opts.Video != "" {
-		if err := s.write(f.Source, f.W, f.H); err != nil {
+	if s.opts.Video != "" || s.clipsOn() {
+		if err := s.write(res); err != nil {
 			return err
 		}
 	}
@@ -117,18 +141,115 @@ func (s *Sink) Frame(res *pipeline.Result) error {
 	return nil
 }
 
-func (s *Sink) write(src string, w, h int) error {
-	rec := s.videos[src]
+func (s *Sink) write(res *pipeline.Result) error {
+	f := res.Frame
+	rec := s.videos[f.Source]
 	if rec == nil {
 		name := s.opts.Video
 		if s.opts.Multi {
 			ext := filepath.Ext(name)
-			name = strings.TrimSuffix(name, ext) + "-" + safe(src) + ext
+			name = strings.TrimSuffix(name, ext) + "-" + safe(f.Source) + ext
 		}
-		rec = &recording{name: name}
-		s.videos[src] = rec
-		s.order = append(s.order, src)
+		rec = &recording{name: name, clips: map[string]openClip{}}
+		s.videos[f.Source] = rec
+		s.order = append(s.order, f.Source)
 	}
+	if s.opts.Video != "" && !s.webm() {
+		if err := s.writeOpenCV(rec, f.W, f.H); err != nil {
+			return err
+		}
+	}
+	if !s.webm() && !s.clipsOn() {
+		return nil
+	}
+	if rec.enc == nil {
+		o := record.Options{Track: record.Track{W: f.W, H: f.H, FPS: s.opts.FPS}, Segment: s.opts.Segment,
+			Retention: record.Retention{MaxBytes: s.opts.RetainBytes, MaxAge: s.opts.RetainAge},
+			ClipPre:   s.opts.ClipPre, ClipPost: s.opts.ClipPost, Verify: VerifyVideo, Metrics: s.opts.Metrics, Log: s.opts.Log}
+		if s.webm() {
+			o.Video = pipeline.OutPath(s.opts.Dir, rec.name)
+		} else {
+			o.Segment, o.Retention = 0, record.Retention{}
+		}
+		enc, err := newEncodedRecording(o, s.opts.VideoBitrateKbps)
+		if err != nil {
+			return err
+		}
+		rec.enc = enc
+	}
+	done, err := rec.enc.Write(s.buf, f.W, f.H, f.Seq)
+	s.clipsDone(rec, res, done)
+	if err != nil {
+		return err
+	}
+	if s.clipsOn() {
+		s.emergencyMedia(rec, res)
+	}
+	return nil
+}
+
+// emergencyMedia starts a clip and saves a snapshot for each emergency of the frame just
+// written, and puts their paths (relative to Dir) into the emergency events: the pipeline hands
+// a frame to every sink before it emits the frame's events.
+func (s *Sink) emergencyMedia(rec *recording, res *pipeline.Result) {
+	for _, e := range res.Events {
+		em, ok := e.(*event.Emergency)
+		if !ok {
+			continue
+		}
+		base := fmt.Sprintf("%s-%06d", safe(em.Source), em.Frame)
+		snap := filepath.Join("snapshots", base+".jpg")
+		if err := SaveImage(filepath.Join(s.opts.Dir, snap), s.buf, res.Frame.W, res.Frame.H); err != nil {
+			s.opts.Log.Error("emergency snapshot failed", "file", snap, "err", err)
+			if s.segErr == nil {
+				s.segErr = err
+			}
+		} else {
+			em.Snapshot = snap
+			s.snaps++
+		}
+		clip := filepath.Join("clips", base+".webm")
+		d, err := rec.enc.StartClip(filepath.Join(s.opts.Dir, clip))
+		if err != nil {
+			continue // logged and kept by the recorder
+		}
+		em.Clip = clip
+		rec.clips[filepath.Join(s.opts.Dir, clip)] = openClip{frame: em.Frame, id: em.ID}
+		if d != nil { // no post-roll: complete at once
+			s.clipsDone(rec, res, []record.ClipDone{*d})
+		}
+	}
+}
+
+// openClip is the emergency a clip being recorded belongs to.
+type openClip struct {
+	frame uint64
+	id    string // the emergency event's id
+}
+
+// clipsDone adds a "clip" event to the frame's events for each clip completed.
+func (s *Sink) clipsDone(rec *recording, res *pipeline.Result, done []record.ClipDone) {
+	for _, d := range done {
+		em, ok := rec.clips[d.Path]
+		delete(rec.clips, d.Path)
+		if !ok || d.Err != nil {
+			continue
+		}
+		rel, err := filepath.Rel(s.opts.Dir, d.Path)
+		if err != nil {
+			rel = d.Path
+		}
+		s.clips = append(s.clips, d.Path)
+		f := res.Frame
+		res.Events = append(res.Events, &event.Clip{
+			Header: event.Header{Type: event.TypeClip, Source: f.Source, Frame: f.Seq, CaptureTS: event.At(f.Captured)},
+			Clip:   rel, EmergencyFrame: em.frame, EmergencyID: em.id, DurationMS: math.Round(d.DurationMS*1000) / 1000, Frames: d.Frames,
+		})
+	}
+}
+
+// writeOpenCV writes the frame through OpenCV's VideoWriter (mp4, avi, mkv).
+func (s *Sink) writeOpenCV(rec *recording, w, h int) error {
 	if rec.v != nil && s.opts.Segment > 0 && rec.v.Frames() >= s.framesPerSegment() {
 		s.closeSegment(rec)
 		rec.index++
@@ -154,12 +275,11 @@ func (s *Sink) framesPerSegment() int {
 
 // segmentPath is the open segment's file (the plain name without segments).
 func (s *Sink) segmentPath(rec *recording) string {
-	name := rec.name
+	path := pipeline.OutPath(s.opts.Dir, rec.name)
 	if s.opts.Segment > 0 {
-		ext := filepath.Ext(name)
-		name = fmt.Sprintf("%s-%04d%s", strings.TrimSuffix(name, ext), rec.index, ext)
+		path = record.SegmentPath(path, rec.index)
 	}
-	return pipeline.OutPath(s.opts.Dir, name)
+	return path
 }
 
 // closeSegment finalizes and checks the open segment, then applies the retention. A segment that
@@ -176,23 +296,10 @@ func (s *Sink) closeSegment(rec *recording) {
 		s.opts.Log.Debug("video segment written", "file", v.Path(), "frames", v.Frames())
 	}
 	rec.closed = append(rec.closed, v.Path())
-	if s.opts.RetainBytes <= 0 {
-		return
-	}
-	var total int64
-	sizes := make([]int64, len(rec.closed))
-	for i, p := range rec.closed {
-		if st, err := os.Stat(p); err == nil {
-			sizes[i] = st.Size()
-			total += sizes[i]
-		}
-	}
-	for len(rec.closed) > 1 && total > s.opts.RetainBytes {
-		if err := os.Remove(rec.closed[0]); err != nil {
-			s.opts.Log.Warn("old video segment not deleted", "file", rec.closed[0], "err", err)
-		}
-		total -= sizes[0]
-		rec.closed, sizes = rec.closed[1:], sizes[1:]
+	kept, _, err := record.Retention{MaxBytes: s.opts.RetainBytes, MaxAge: s.opts.RetainAge}.Apply(rec.closed, time.Now())
+	rec.closed = kept
+	if err != nil {
+		s.opts.Log.Warn("old video segment not deleted", "err", err)
 	}
 }
 
@@ -210,6 +317,23 @@ func (s *Sink) Close() error {
 	first := s.segErr
 	for _, src := range s.order {
 		rec := s.videos[src]
+		if rec.enc != nil {
+			cut, err := rec.enc.Close()
+			for _, d := range cut {
+				if _, ok := rec.clips[d.Path]; ok && d.Err == nil {
+					s.clips = append(s.clips, d.Path)
+					s.opts.Log.Info("event clip cut short by the end of the run", "file", d.Path, "duration_ms", d.DurationMS)
+				}
+			}
+			if err != nil {
+				s.opts.Log.Error("video recording failed", "source", src, "err", err)
+				if first == nil {
+					first = err
+				}
+			} else if s.webm() {
+				s.opts.Log.Info("video written", "files", rec.enc.rec.Files(), "codec", "VP8/WebM")
+			}
+		}
 		if rec.v == nil {
 			continue
 		}
@@ -246,9 +370,15 @@ func (s *Sink) Videos() []string {
 		if rec.v != nil {
 			out = append(out, rec.v.Path())
 		}
+		if rec.enc != nil && s.webm() {
+			out = append(out, rec.enc.rec.Files()...)
+		}
 	}
 	return out
 }
+
+// Clips returns the event clips written (after Close: all finalized), and how many snapshots.
+func (s *Sink) Clips() (clips []string, snapshots int) { return s.clips, s.snaps }
 
 // Evidence returns how many PNG frames were saved and the last one's path.
 func (s *Sink) Evidence() (int, string) { return s.pngs, s.pngLast }

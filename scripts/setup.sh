@@ -6,6 +6,8 @@
 #   scripts/setup.sh test    the run set plus what the tests need: Chromium, iproute2 and util-linux for
 #                            the browser end-to-end test (make test, make setup)
 #   scripts/setup.sh ort     only the ONNX Runtime library
+#   scripts/setup.sh bench   what bench/sidebyside.sh needs beside Go: Cython, NumPy, SciPy, Pillow and
+#                            PyTorch from Debian (used with /usr/bin/python3; not needed by the tests)
 # The Go toolchain itself is not installed here: see README.md ("Requirements").
 # METAOOD_ORT_LIB=/path/libonnxruntime.so.1 (an existing file outside .cache/ort) skips the download:
 # metaood then loads that library (e.g. a GPU build, or one for an architecture listed below as absent).
@@ -32,9 +34,11 @@ case "$(uname -m)" in
 esac
 
 # Debian packages. Run: OpenCV 4.6 for gocv v0.31.0, libvpx for the VP8 encoder, npm to fetch ORT.
-# Test: Chromium for the browser end-to-end test, iproute2/util-linux for its network namespace.
+# Test: Chromium and Firefox ESR for the browser end-to-end tests, iproute2/util-linux for
+# the browser tests' network namespace, mosquitto for the MQTT output's tests.
 APT_RUN=(libopencv-dev pkg-config g++ libvpx-dev npm ca-certificates)
-APT_TEST=(chromium iproute2 util-linux nats-server)
+APT_TEST=(chromium firefox-esr iproute2 util-linux mosquitto mosquitto-clients nats-server)
+APT_BENCH=(cython3 python3-dev python3-numpy python3-scipy python3-pil python3-torch gcc util-linux)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -97,5 +101,6 @@ case "${1:-test}" in
   run) install_apt "${APT_RUN[@]}"; install_ort; check_go ;;
   test | all) install_apt "${APT_RUN[@]}" "${APT_TEST[@]}"; install_ort; check_go ;;
   ort) install_ort ;;
-  *) log "unknown set '$1' (want: run, test, ort)"; exit 2 ;;
+  bench) install_apt "${APT_BENCH[@]}" ;;
+  *) log "unknown set '$1' (want: run, test, ort, bench)"; exit 2 ;;
 esac

@@ -3,7 +3,10 @@ package stream
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
+
+	"github.com/metaood/metaood/stream/netcfg"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -27,6 +30,21 @@ type Config struct {
 	// of the encoded picture (not the caller's buffer), so the page can match decoded frames to
 	// capture times and report glass-to-glass latency. Off by default.
 	FrameMarker bool
+	// UDPPort, when set, carries every viewer's WebRTC media on this one UDP port (pion's ICE UDP
+	// mux) at the listen address's host, so that a firewall, NAT or container needs only it and
+	// the HTTP port open. 0: an ephemeral port per viewer, chosen by the system.
+	UDPPort int
+	// PublicIPs are IPv4 addresses viewers reach this machine at (a NAT's or the container
+	// host's), advertised in addition to the local ones. Needs AllowPublic.
+	PublicIPs []string
+	// ICEServers are STUN/TURN URLs (netcfg.ParseICEServer) the server gathers its candidates
+	// with; the page gets them too (GET /config), as do WHEP players (Link headers).
+	ICEServers []string
+	// AllowOrigins are the web origins (scheme://host[:port]) whose pages may call the viewer
+	// across origins (CORS), e.g. a WHEP player hosted elsewhere; "*" allows any origin and only
+	// without a Token. Empty: only the viewer's own page, so that no other web page the user
+	// opens can read the stream.
+	AllowOrigins []string
 	// Metrics, when set, is what /metrics serves instead of the server's own collectors: a
 	// program that registers Collectors() in its registry passes that registry here, so one
 	// endpoint shows the whole run (pipeline, inference, capture and stream).
@@ -86,7 +104,7 @@ func (c Config) Validate() error {
 	case len(c.Token) > 256:
 		return fmt.Errorf("%w: --token is %d bytes (want ≤ 256)", ErrConfig, len(c.Token))
 	}
-	return nil
+	return c.validateNet()
 }
 
 // isLoopbackHost reports whether host names only this machine. An empty host or an unspecified
@@ -97,4 +115,45 @@ func isLoopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// validateNet checks the ICE and CORS settings (library errors: they name the settings, the
+// command maps them to its flags).
+func (c Config) validateNet() error {
+	if c.UDPPort < 0 || c.UDPPort > 65535 {
+		return fmt.Errorf("%w: UDP port %d (want 1..65535, or 0 for a port per viewer)", ErrConfig, c.UDPPort)
+	}
+	if len(c.PublicIPs) > 0 && !c.AllowPublic {
+		return fmt.Errorf("%w: public IPs %v are for viewers on other machines, but the viewer listens on loopback only; allow public access (with a token) or drop them", ErrConfig, c.PublicIPs)
+	}
+	for _, ip := range c.PublicIPs {
+		if _, err := netcfg.ParsePublicIP(ip); err != nil {
+			return fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+	}
+	if _, err := c.iceServers(); err != nil {
+		return err
+	}
+	for _, o := range c.AllowOrigins {
+		if _, err := netcfg.ParseOrigin(o); err != nil {
+			return fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+	}
+	if c.Token != "" && slices.Contains(c.AllowOrigins, "*") {
+		return fmt.Errorf("%w: allowed origin * with a token would let any web page that learns the token use the viewer; name the player's origin (scheme://host[:port]) instead", ErrConfig)
+	}
+	return nil
+}
+
+// iceServers parses ICEServers.
+func (c Config) iceServers() ([]netcfg.ICEServer, error) {
+	out := make([]netcfg.ICEServer, 0, len(c.ICEServers))
+	for _, s := range c.ICEServers {
+		is, err := netcfg.ParseICEServer(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+		out = append(out, is)
+	}
+	return out, nil
 }

@@ -117,6 +117,22 @@ type goViewer struct {
 // dialWHEP connects a Go WHEP player to url (the server's /whep, with ?source= if needed).
 func dialWHEP(t testing.TB, base, token, source string) (*goViewer, error) {
 	t.Helper()
+	return dialWHEPWith(t, base, dialOptions{token: token, source: source})
+}
+
+// dialOptions vary the Go WHEP player.
+type dialOptions struct {
+	token, source string
+	videoOnly     bool               // offer no data channel, as a plain WHEP player does
+	headers       map[string]string  // extra request headers (Origin)
+	res           **http.Response    // when set, receives the answer's response (body consumed)
+	relayVia      []webrtc.ICEServer // when set, the player connects through these TURN servers only
+}
+
+// dialWHEPWith is dialWHEP with options.
+func dialWHEPWith(t testing.TB, base string, o dialOptions) (*goViewer, error) {
+	t.Helper()
+	token, source := o.token, o.source
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
@@ -127,7 +143,11 @@ func dialWHEP(t testing.TB, base, token, source string) (*goViewer, error) {
 		return nil, err
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	pcCfg := webrtc.Configuration{}
+	if len(o.relayVia) > 0 {
+		pcCfg.ICEServers, pcCfg.ICETransportPolicy = o.relayVia, webrtc.ICETransportPolicyRelay
+	}
+	pc, err := api.NewPeerConnection(pcCfg)
 	if err != nil {
 		return nil, err
 	}
@@ -137,17 +157,19 @@ func dialWHEP(t testing.TB, base, token, source string) (*goViewer, error) {
 		webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 		return nil, err
 	}
-	dc, err := pc.CreateDataChannel("events", nil)
-	if err != nil {
-		return nil, err
-	}
-	dc.OnOpen(func() { close(v.open) })
-	dc.OnMessage(func(m webrtc.DataChannelMessage) {
-		select {
-		case v.msgs <- string(m.Data):
-		default:
+	if !o.videoOnly {
+		dc, err := pc.CreateDataChannel("events", nil)
+		if err != nil {
+			return nil, err
 		}
-	})
+		dc.OnOpen(func() { close(v.open) })
+		dc.OnMessage(func(m webrtc.DataChannelMessage) {
+			select {
+			case v.msgs <- string(m.Data):
+			default:
+			}
+		})
+	}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		if !strings.EqualFold(tr.Codec().MimeType, webrtc.MimeTypeVP8) {
 			t.Errorf("track codec %s, want VP8", tr.Codec().MimeType)
@@ -177,11 +199,17 @@ func dialWHEP(t testing.TB, base, token, source string) (*goViewer, error) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	for k, val := range o.headers {
+		req.Header.Set(k, val)
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
 	}
 	defer res.Body.Close()
+	if o.res != nil {
+		*o.res = res
+	}
 	body, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusCreated {
 		return nil, &httpError{res.StatusCode, strings.TrimSpace(string(body))}

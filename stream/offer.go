@@ -11,27 +11,40 @@ import (
 // not rejected (port 0 without bundle-only), direction recvonly or sendrecv (the default, also
 // at session level), and VP8/90000 among its payload types. Anything else (audio only, a data
 // channel only, video the peer would only send) would take a viewer slot for nothing.
-func checkOffer(offer []byte) error {
+// events reports whether the offer also has a data channel (an application m-line not
+// rejected): a video-only WHEP player plays without one and is sent no events.
+func checkOffer(offer []byte) (events bool, err error) {
 	var d sdp.SessionDescription
 	if err := d.Unmarshal(offer); err != nil {
-		return fmt.Errorf("%w: not an SDP offer: %v", ErrOffer, err)
+		return false, fmt.Errorf("%w: not an SDP offer: %v", ErrOffer, err)
+	}
+	for _, m := range d.MediaDescriptions {
+		if m != nil && strings.EqualFold(m.MediaName.Media, "application") && !rejected(m) {
+			events = true
+		}
 	}
 	sessionDir := direction(d.Attributes, "sendrecv")
 	for _, m := range d.MediaDescriptions {
 		if m == nil || !strings.EqualFold(m.MediaName.Media, "video") {
 			continue
 		}
-		if _, bundleOnly := m.Attribute("bundle-only"); m.MediaName.Port.Value == 0 && !bundleOnly {
+		if rejected(m) {
 			continue
 		}
 		if dir := direction(m.Attributes, sessionDir); dir != "recvonly" && dir != "sendrecv" {
 			continue
 		}
 		if hasVP8(m) {
-			return nil
+			return events, nil
 		}
 	}
-	return fmt.Errorf("%w: no video to receive: want a recvonly (or sendrecv) video m-line offering VP8", ErrOffer)
+	return false, fmt.Errorf("%w: no video to receive: want a recvonly (or sendrecv) video m-line offering VP8", ErrOffer)
+}
+
+// rejected reports an m-line turned off: port 0 without bundle-only.
+func rejected(m *sdp.MediaDescription) bool {
+	_, bundleOnly := m.Attribute("bundle-only")
+	return m.MediaName.Port.Value == 0 && !bundleOnly
 }
 
 // direction is the last direction attribute among attrs, or def.

@@ -2,6 +2,9 @@
 // each viewer the source's VP8 video, a data channel carrying the events JSON, and an embedded
 // viewer page. One encoder per source feeds all its viewers; each viewer has bounded queues,
 // so a slow viewer drops frames and events and never stalls the pipeline or other viewers.
+// For deployment: CORS for WHEP players on other origins (cors.go), /healthz and /readyz
+// (health.go), and ICE settings for NATs and containers: one UDP port for every viewer, public
+// IPs, STUN/TURN servers (ice.go).
 package stream
 
 import (
@@ -11,18 +14,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/metaood/metaood/stream/netcfg"
 )
 
 // Server is the live viewer: HTTP (page, /whep, /metrics) plus WebRTC peers.
@@ -31,6 +36,8 @@ type Server struct {
 	log  *slog.Logger
 	m    *metrics
 	api  *webrtc.API
+	mux  io.Closer          // the shared UDP port's mux (Config.UDPPort); nil without
+	ice  []netcfg.ICEServer // Config.ICEServers, parsed
 	ln   net.Listener
 	url  string
 	http *http.Server
@@ -48,6 +55,7 @@ type Server struct {
 	answering int                   // offers being answered (slots reserved, pending)
 	closed    bool
 
+	ready          atomic.Bool // a frame has been published: /readyz says ready
 	badFrames      sync.Once
 	connectTimeout time.Duration // a viewer not connected by then is dropped
 }
@@ -62,16 +70,23 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	api, err := newAPI(!cfg.AllowPublic)
+	ice, err := cfg.iceServers()
+	if err != nil {
+		return nil, err
+	}
+	api, mux, err := newAPI(cfg)
 	if err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		if mux != nil {
+			_ = mux.Close()
+		}
 		return nil, fmt.Errorf("%w: --webrtc %s: %v (pick another port)", ErrListen, cfg.Addr, err)
 	}
 	s := &Server{
-		cfg: cfg, log: log.With("stage", "stream"), m: newMetrics(), api: api, ln: ln,
+		cfg: cfg, log: log.With("stage", "stream"), m: newMetrics(), api: api, mux: mux, ice: ice, ln: ln,
 		connectTimeout: connectTimeout,
 		sources:        map[string]*source{}, viewers: map[string]*viewer{}, state: map[string]stateEvent{},
 	}
@@ -102,34 +117,6 @@ func viewerURL(a *net.TCPAddr, token string) string {
 	return u.String()
 }
 
-// newAPI builds pion's API: VP8 only, default interceptors (NACK, RTCP reports, TWCC), UDP4,
-// no mDNS, loopback candidates included (and only those when loopbackOnly), short ICE timeouts
-// so a vanished viewer frees its slot within seconds.
-func newAPI(loopbackOnly bool) (*webrtc.API, error) {
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000,
-			RTCPFeedback: []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"},
-				{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "transport-cc"}}},
-		PayloadType: 96,
-	}, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, fmt.Errorf("stream: register VP8: %w", err)
-	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
-		return nil, fmt.Errorf("stream: interceptors: %w", err)
-	}
-	se := webrtc.SettingEngine{}
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetICETimeouts(3*time.Second, 8*time.Second, time.Second)
-	if loopbackOnly {
-		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	}
-	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
-}
-
 // URL returns the viewer page's address, http://addr/ (with ?token=… when a token is set).
 // It carries the secret: show it to the user who started the server, never write it to a log.
 func (s *Server) URL() string { return s.url }
@@ -150,7 +137,8 @@ func (s *Server) Run(ctx context.Context) error {
 		return ErrClosed
 	}
 	s.mu.Unlock()
-	s.log.Info("live viewer", "url", s.RedactedURL())
+	s.log.Info("live viewer", "url", s.RedactedURL(), "udp_port", udpPortString(s.cfg.UDPPort),
+		"public_ips", s.cfg.PublicIPs, "ice_servers", len(s.ice), "allowed_origins", s.cfg.AllowOrigins)
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	var err error
@@ -191,6 +179,9 @@ func (s *Server) Close() {
 		s.removeViewer(v)
 	}
 	s.wg.Wait()
+	if s.mux != nil {
+		_ = s.mux.Close() // after the peers: they use it until closed
+	}
 }
 
 // PublishFrame offers one BGR24 frame of source for streaming. It never blocks: the frame is
@@ -205,6 +196,7 @@ func (s *Server) PublishFrame(source string, seq uint64, captured time.Time, w, 
 		})
 		return
 	}
+	s.ready.Store(true)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -256,7 +248,9 @@ func (s *Server) PublishEvent(msg []byte) {
 		s.state[h.Source+"\x00stats"] = stateEvent{s.nEvents, b}
 	}
 	for _, v := range s.viewers {
-		v.pushEvent(b)
+		if !v.noEvents {
+			v.pushEvent(b)
+		}
 	}
 }
 
@@ -274,7 +268,9 @@ func (s *Server) addViewer(v *viewer) error {
 	}
 	sort.Slice(replay, func(i, j int) bool { return replay[i].n < replay[j].n }) // as first published
 	for _, e := range replay {
-		v.pushEvent(e.msg)
+		if !v.noEvents {
+			v.pushEvent(e.msg)
+		}
 	}
 	s.viewers[v.id] = v
 	v.src.addViewer(s.ctx, &s.wg, v)

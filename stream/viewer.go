@@ -35,6 +35,7 @@ type viewer struct {
 	once   sync.Once
 
 	connectTimer atomic.Pointer[time.Timer] // set while connect may race its own firing; stopped on close
+	noEvents     bool                       // the offer has no data channel: send it no events; set before the viewer is added
 	removed      bool                       // guarded by Server.mu
 	connected    bool                       // guarded by Server.mu: no longer pending
 

@@ -14,14 +14,17 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/metaood/metaood/stream/netcfg"
 )
 
 //go:embed web/index.html
 var indexHTML []byte
 
 const (
-	maxSDPBytes    = 64 << 10 // an SDP offer is a few KiB; more is not an offer
-	gatherTimeout  = 5 * time.Second
+	maxSDPBytes    = 64 << 10        // an SDP offer is a few KiB; more is not an offer
+	gatherTimeout  = 2 * time.Second // then answer with the candidates gathered: a slow STUN/TURN server costs no more
+	maxGatherWait  = 5 * time.Second // for the first candidate, on a swamped machine
 	connectTimeout = 5 * time.Second // answered but not connected: the slot is freed after this
 	whepPath       = "/whep"
 )
@@ -30,7 +33,8 @@ const (
 const pageCSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; " +
 	"connect-src 'self'; media-src 'self' blob:; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
 
-// routes is the HTTP surface: the page, WHEP (POST offer, DELETE resource), sources, metrics.
+// routes is the HTTP surface: the page, WHEP (POST offer, DELETE resource), sources, the
+// page's settings, metrics, all behind CORS and the guard; /healthz and /readyz before both.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handlePage)
@@ -39,13 +43,19 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("DELETE "+whepPath+"/{id}", s.handleDelete)
 	mux.HandleFunc("PATCH "+whepPath+"/{id}", s.handlePatch)
 	mux.HandleFunc("GET /sources", s.handleSources)
+	mux.HandleFunc("GET /config", s.handleConfig)
 	var g prometheus.Gatherer = s.m.reg
 	if s.cfg.Metrics != nil {
 		g = s.cfg.Metrics
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
-	return &guard{next: mux, token: s.cfg.Token, public: s.cfg.AllowPublic,
-		onReject: func(reason string) { s.m.rejected.WithLabelValues(reason).Inc() }}
+	count := func(reason string) { s.m.rejected.WithLabelValues(reason).Inc() }
+	guarded := &guard{next: mux, token: s.cfg.Token, public: s.cfg.AllowPublic, onReject: count}
+	top := http.NewServeMux()
+	top.HandleFunc("GET /healthz", s.handleHealth)
+	top.HandleFunc("GET /readyz", s.handleReady)
+	top.Handle("/", newCORS(guarded, s.cfg.AllowOrigins, count))
+	return top
 }
 
 // reject writes a one-line plain-text error and counts it.
@@ -104,7 +114,8 @@ func (s *Server) handleOffer(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, "source", http.StatusNotFound, "unknown source %q; available: %s", name, strings.Join(names, ", "))
 		return
 	}
-	if err := checkOffer(body); err != nil { // before a slot is taken
+	events, err := checkOffer(body) // before a slot is taken
+	if err != nil {
 		s.reject(w, "offer", http.StatusBadRequest, "%v", err)
 		return
 	}
@@ -119,25 +130,31 @@ func (s *Server) handleOffer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.releaseSlot() // the viewer, if any, now counts in s.viewers
-	answer, v, err := s.connect(r, src, string(body))
+	answer, v, err := s.connect(r, src, string(body), events)
 	if err != nil {
 		s.reject(w, "offer", http.StatusBadRequest, "%v", err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", whepPath+"/"+v.id)
+	for _, l := range iceLinks(s.ice) {
+		w.Header().Add("Link", l)
+	}
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, answer)
 }
 
-// connect creates the viewer's peer connection, applies the offer and returns the complete answer.
-func (s *Server) connect(r *http.Request, src *source, offer string) (string, *viewer, error) {
-	pc, err := s.api.NewPeerConnection(webrtc.Configuration{})
+// connect creates the viewer's peer connection, applies the offer and returns the answer with
+// the candidates gathered (all of them, unless gathering outlasts gatherTimeout). events: the
+// offer has a data channel, so the viewer gets events.
+func (s *Server) connect(r *http.Request, src *source, offer string, events bool) (string, *viewer, error) {
+	pc, err := s.api.NewPeerConnection(webrtc.Configuration{ICEServers: webrtcICEServers(s.ice)})
 	if err != nil {
 		return "", nil, fmt.Errorf("new peer connection: %w", err)
 	}
 	v := newViewer(s, src, newID())
 	v.pc = pc
+	v.noEvents = !events
 	fail := func(format string, err error) (string, *viewer, error) {
 		_ = pc.Close()
 		return "", nil, fmt.Errorf(format, err)
@@ -190,7 +207,20 @@ func (s *Server) connect(r *http.Request, src *source, offer string) (string, *v
 	select {
 	case <-gathered:
 	case <-time.After(gatherTimeout):
-		return fail("%w", errors.New("ICE gathering timed out"))
+		// A STUN or TURN server that is slow to answer: the host candidates are in already,
+		// unless the machine is swamped; then wait for one a little longer.
+		stop := make(chan struct{})
+		defer close(stop)
+		select {
+		case <-gathered:
+		case <-waitCandidate(pc, maxGatherWait-gatherTimeout, stop):
+			v.log.Warn("ICE gathering incomplete; answering with the candidates gathered so far", "after", gatherTimeout)
+		case <-r.Context().Done():
+			return fail("%w", r.Context().Err())
+		}
+		if !strings.Contains(pc.LocalDescription().SDP, "a=candidate:") {
+			return fail("%w", errors.New("no ICE candidate gathered in time"))
+		}
 	case <-r.Context().Done():
 		return fail("%w", r.Context().Err())
 	}
@@ -245,4 +275,40 @@ func (s *Server) handleSources(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(list)
+}
+
+// iceLinks are the ICE servers as RFC 9725 §4.6 Link headers, for WHEP players (which may use
+// them for their next session: the answer comes after their offer).
+func iceLinks(list []netcfg.ICEServer) []string {
+	out := make([]string, 0, len(list))
+	for _, is := range list {
+		l := "<" + is.URL + `>; rel="ice-server"`
+		if is.IsTURN() {
+			l += fmt.Sprintf(`; username=%q; credential=%q; credential-type="password"`, is.Username, is.Credential)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// waitCandidate closes its channel once pc's local description holds a candidate, or after d;
+// it stops looking when stop closes.
+func waitCandidate(pc *webrtc.PeerConnection, d time.Duration, stop <-chan struct{}) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for end := time.Now().Add(d); time.Now().Before(end); {
+			if ld := pc.LocalDescription(); ld != nil && strings.Contains(ld.SDP, "a=candidate:") {
+				return
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return done
 }

@@ -38,6 +38,8 @@ type benchResult struct {
 	PostAloneCPU  float64    // and its CPU-ms per frame
 	Stages        map[string][2]float64
 	Provider      string
+	Batch         int  // frames per inference call
+	Head          bool // the dispersion head ran in the model graph
 	Model, Source string
 	Outputs       bool    // the pipeline ran with its outputs (video, events)
 	Cores         int     // runtime.NumCPU
@@ -70,6 +72,11 @@ func cmdBench(ctx context.Context, args []string) error {
 	fs.BoolVar(&c.Force, "force", c.Force, "use a meta classifier trained for another model or map size anyway (a warning instead of an error)")
 	fs.IntVar(&c.WorkerNice, "worker-nice", c.WorkerNice, "nice value of the postproc workers (Linux; 0 = unchanged): inference preempts them")
 	fs.StringVar(&c.ROI, "roi", c.ROI, "region of interest polygon \"x,y;…\" (default: the whole frame; the built-in drive leaves out its hood)")
+	fs.BoolVar(&c.DispersionHead, "dispersion-head", c.DispersionHead, "compute entropy, argmax, top-2 and the uncertain pixels' probabilities inside the model graph")
+	fs.StringVar(&c.TRTCache, "trt-cache", c.TRTCache, "TensorRT engine cache folder")
+	fs.BoolVar(&c.TRTFP16, "trt-fp16", c.TRTFP16, "let TensorRT build fp16 engines")
+	fs.IntVar(&c.Device, "device", c.Device, "GPU device id for cuda/tensorrt")
+	batches := fs.IntSlice("batches", nil, "time each of these batch sizes in turn with one engine (e.g. 1,4,8; default: --batch)")
 	cpuProf := fs.String("cpuprofile", "", "write a CPU profile of the pipeline run (not the bare runs) to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -87,14 +94,58 @@ func cmdBench(ctx context.Context, args []string) error {
 		}
 	}
 	c.Sources = []string{*src}
+	for _, b := range *batches {
+		if b < 1 {
+			return badUsage(fmt.Errorf("--batches: %d; want batch sizes of at least 1, e.g. 1,4,8", b))
+		}
+		c.Batch = max(c.Batch, b) // the engine is opened for the largest
+	}
+	if len(*batches) == 0 {
+		*batches = []int{c.Batch}
+	}
 	if err := c.Validate(); err != nil {
 		return badUsage(err)
 	}
-	res, err := runBench(ctx, c, benchOptions{frames: *n, outputs: !*noOut, cpuProfile: *cpuProf, workerNice: c.WorkerNice})
+	return runBenches(ctx, c, benchOptions{frames: *n, outputs: !*noOut, cpuProfile: *cpuProf, workerNice: c.WorkerNice}, *batches, os.Stdout)
+}
+
+// runBenches opens the model once (for the largest batch) and measures each batch size in turn,
+// printing a table for each, then a line per batch size to compare them.
+func runBenches(ctx context.Context, c config.Run, o benchOptions, batches []int, w io.Writer) error {
+	log := newLogger("warn", os.Stderr)
+	frames, err := loadFrames(ctx, c.Sources[0], o.frames)
 	if err != nil {
 		return err
 	}
-	printBench(os.Stdout, res)
+	model, err := app.OpenModel(c, nil, log)
+	if err != nil {
+		return err
+	}
+	defer model.Engine.Close()
+	var all []benchResult
+	for i, b := range batches {
+		cb := c
+		cb.Batch = b
+		res, err := measureBench(ctx, cb, o, model, frames)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		printBench(w, res)
+		all = append(all, res)
+	}
+	if len(all) > 1 {
+		fmt.Fprintf(w, "\nsummary (%s, provider %s, %d frames of %dx%d):\n", all[0].Model, all[0].Provider, all[0].Frames, frames[0].W, frames[0].H)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "batch\tbare fps\tpipeline fps\tbare CPU-ms/frame\tpipeline CPU-ms/frame\tinfer p50 ms/call\tpostproc p50 ms\t")
+		for _, r := range all {
+			fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t\n", r.Batch, r.Bare, r.Pipeline, r.BareCPU, r.PipelineCPU,
+				r.Stages[pipeline.StageInfer][0], r.Stages[pipeline.StagePostproc][0])
+		}
+		tw.Flush()
+	}
 	return nil
 }
 
@@ -106,20 +157,28 @@ type benchOptions struct {
 	workerNice int    // pipeline.Config.WorkerNice
 }
 
+// runBench measures one batch size (c.Batch).
 func runBench(ctx context.Context, c config.Run, o benchOptions) (benchResult, error) {
 	log := newLogger("warn", os.Stderr)
-	res := benchResult{Model: app.ModelName(c.Model), Source: c.Sources[0], Outputs: o.outputs, Cores: runtime.NumCPU(),
-		Kernels: postproc.Kernels()}
 	frames, err := loadFrames(ctx, c.Sources[0], o.frames)
 	if err != nil {
-		return res, err
+		return benchResult{}, err
 	}
-	res.Frames = len(frames)
 	model, err := app.OpenModel(c, nil, log)
 	if err != nil {
-		return res, err
+		return benchResult{}, err
 	}
 	defer model.Engine.Close()
+	return measureBench(ctx, c, o, model, frames)
+}
+
+// measureBench times bare inference, postproc alone and the pipeline on frames with model,
+// c.Batch frames per inference call (at most what the engine was opened for).
+func measureBench(ctx context.Context, c config.Run, o benchOptions, model *app.Model, frames []*frame.Frame) (benchResult, error) {
+	res := benchResult{Model: app.ModelName(c.Model), Source: c.Sources[0], Outputs: o.outputs, Cores: runtime.NumCPU(),
+		Kernels: postproc.Kernels(), Batch: c.Batch, Head: c.DispersionHead}
+	res.Frames = len(frames)
+	var err error
 	seg, clf := model.Segmenter, model.Classifier
 	res.Provider = model.Engine.Provider()
 	for i := 0; i < 2; i++ { // warm-up: session optimisation, buffer pools
@@ -328,8 +387,12 @@ func printBench(w io.Writer, r benchResult) {
 	if r.WorkerNice > 0 {
 		nice = fmt.Sprintf(" at nice %d", r.WorkerNice)
 	}
-	fmt.Fprintf(w, "provider %s, %d cores, %d inference threads, %d postproc workers%s, postproc kernels %s\n\n",
-		r.Provider, r.Cores, r.Threads, r.Workers, nice, r.Kernels)
+	head := ""
+	if r.Head {
+		head = ", dispersion head in the graph"
+	}
+	fmt.Fprintf(w, "provider %s, batch %d%s, %d cores, %d inference threads, %d postproc workers%s, postproc kernels %s\n\n",
+		r.Provider, r.Batch, head, r.Cores, r.Threads, r.Workers, nice, r.Kernels)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\tfps\tCPU-ms/frame\t\t")
 	fmt.Fprintf(tw, "bare inference\t%.2f\t%.1f\t(runs %.2f, %.2f; %.2f of %d cores busy)\t\n", r.Bare, r.BareCPU,

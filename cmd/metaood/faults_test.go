@@ -62,7 +62,7 @@ func TestRunStdoutReaderGone(t *testing.T) {
 	if n := strings.Count(string(csv), "\n"); n != 41 {
 		t.Errorf("summary.csv has %d lines, want a header and 40 rows", n)
 	}
-	src, err := capture.Open(filepath.Join(dir, "annotated.mp4"), capture.Options{}, nil)
+	src, err := capture.Open(filepath.Join(dir, "annotated-0000.webm"), capture.Options{}, nil)
 	if err != nil {
 		t.Fatalf("annotated video unreadable: %v", err)
 	}
@@ -109,7 +109,7 @@ func TestRunDoubleInterrupt(t *testing.T) {
 	}
 	csv, _ := os.ReadFile(csvPath)
 	rows := strings.Count(string(csv), "\n") - 1
-	src, err := capture.Open(filepath.Join(dir, "annotated.mp4"), capture.Options{}, nil)
+	src, err := capture.Open(filepath.Join(dir, "annotated-0000.webm"), capture.Options{}, nil)
 	if err != nil {
 		t.Fatalf("annotated video unreadable after a double Ctrl-C: %v\n%s", err, stderr.String())
 	}
@@ -160,36 +160,40 @@ func TestRunDiskFull(t *testing.T) {
 }
 
 // TestRunKilledKeepsClosedSegments: with --segment, SIGKILL mid-run loses only the open segment:
-// every closed one plays.
+// every closed one plays, in the default WebM recording and in OpenCV's mp4.
 func TestRunKilledKeepsClosedSegments(t *testing.T) {
-	dir := t.TempDir()
-	cmd := metaoodChild(t, "run", "--source", "synth:frames=0,size=256x128,fps=30", "--realtime", "--input-size", "256x128", "--force",
-		"--segment", "1s", "--stdout=false", "--out", dir, "--log-level", "error")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	third := filepath.Join(dir, "annotated-0002.mp4") // exists once two segments are closed
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if _, err := os.Stat(third); err == nil {
-			break
-		}
-	}
-	cmd.Process.Kill()
-	cmd.Wait()
-	segs, _ := filepath.Glob(filepath.Join(dir, "annotated-*.mp4"))
-	if len(segs) < 3 {
-		t.Fatalf("segments %v after the kill, want at least 3\n%s", segs, stderr.String())
-	}
-	for _, p := range segs[:len(segs)-1] { // the last one was open
-		src, err := capture.Open(p, capture.Options{}, nil)
-		if err != nil {
-			t.Errorf("closed segment %s unreadable after SIGKILL: %v", filepath.Base(p), err)
-			continue
-		}
-		if frames, err := capture.ReadAll(t.Context(), src, 0); err != nil || len(frames) != 30 {
-			t.Errorf("%s: %d frames (err %v), want 30 (1 s at 30 fps)", filepath.Base(p), len(frames), err)
-		}
+	for _, ext := range []string{".webm", ".mp4"} {
+		t.Run(ext[1:], func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := metaoodChild(t, "run", "--source", "synth:frames=0,size=256x128,fps=30", "--realtime", "--input-size", "256x128", "--force",
+				"--video", "annotated"+ext, "--segment", "1s", "--stdout=false", "--out", dir, "--log-level", "error")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			third := filepath.Join(dir, "annotated-0002"+ext) // exists once two segments are closed
+			for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				if _, err := os.Stat(third); err == nil {
+					break
+				}
+			}
+			cmd.Process.Kill()
+			cmd.Wait()
+			segs, _ := filepath.Glob(filepath.Join(dir, "annotated-*"+ext))
+			if len(segs) < 3 {
+				t.Fatalf("segments %v after the kill, want at least 3\n%s", segs, stderr.String())
+			}
+			for _, p := range segs[:len(segs)-1] { // the last one was open
+				src, err := capture.Open(p, capture.Options{}, nil)
+				if err != nil {
+					t.Errorf("closed segment %s unreadable after SIGKILL: %v", filepath.Base(p), err)
+					continue
+				}
+				if frames, err := capture.ReadAll(t.Context(), src, 0); err != nil || len(frames) != 30 {
+					t.Errorf("%s: %d frames (err %v), want 30 (1 s at 30 fps)", filepath.Base(p), len(frames), err)
+				}
+			}
+		})
 	}
 }

@@ -9,7 +9,10 @@ import (
 	"github.com/metaood/metaood/infer"
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/postproc"
+	"github.com/metaood/metaood/record"
 	"github.com/metaood/metaood/render"
+	"github.com/metaood/metaood/sink/mqtt"
+	"github.com/metaood/metaood/stream"
 )
 
 // flagHints name the flag that fixes an error the packages report in their own terms (they do
@@ -24,7 +27,11 @@ var flagHints = []struct {
 	{pipeline.ErrOutDir, "give --out (or --events, --csv) a path you can write to"},
 	{postproc.ErrNotProbabilities, "if the maps are logits, pass --logits"},
 	{render.ErrVideo, "check the --out folder, or try --video out.avi"},
+	{record.ErrWebM, "check the --out folder (free space, permissions)"},
 	{event.ErrTracker, "check --corridor, --emergency-k, --emergency-n and --emergency-area"},
+	{event.ErrTypes, "list event types like --webhook-events emergency,clear"},
+	{mqtt.ErrConfig, "check --mqtt, --mqtt-prefix and --mqtt-user"},
+	{stream.ErrListen, "check --webrtc and --webrtc-udp-port: another program may hold the port"},
 	{fleet.ErrNATS, "check --nats, e.g. nats://host:4222 (nats-server -js)"},
 }
 

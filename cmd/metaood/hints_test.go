@@ -9,6 +9,7 @@ import (
 	"github.com/metaood/metaood/infer"
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/postproc"
+	"github.com/metaood/metaood/stream"
 )
 
 // TestFlagHint: errors the packages report in their own terms get the flag that fixes them.
@@ -20,6 +21,7 @@ func TestFlagHint(t *testing.T) {
 		{fmt.Errorf("engine: %w: cuda", infer.ErrProvider), "--provider cpu"},
 		{fmt.Errorf("%w: /ro", pipeline.ErrOutDir), "--out"},
 		{fmt.Errorf("features: %w", postproc.ErrNotProbabilities), "--logits"},
+		{fmt.Errorf("%w: UDP port 8189: in use", stream.ErrListen), "--webrtc-udp-port"},
 		{fmt.Errorf("something else"), ""},
 	} {
 		if got := flagHint(tc.err); (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {

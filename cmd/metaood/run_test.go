@@ -145,7 +145,9 @@ func TestParseRunFlags(t *testing.T) {
 		check func(config.Run) bool
 		err   string
 	}{
-		{nil, func(c config.Run) bool { return c.WebRTC == "" && c.Video == "annotated.mp4" && len(c.Sources) == 1 }, ""},
+		{nil, func(c config.Run) bool {
+			return c.WebRTC == "" && c.Video == "annotated.webm" && c.Segment == time.Minute && len(c.Sources) == 1
+		}, ""},
 		{[]string{"--webrtc"}, func(c config.Run) bool { return c.WebRTC == "127.0.0.1:8080" }, ""},
 		{[]string{"--webrtc=127.0.0.1:9999"}, func(c config.Run) bool { return c.WebRTC == "127.0.0.1:9999" }, ""},
 		{[]string{"--no-video"}, func(c config.Run) bool { return c.Video == "" }, ""},
@@ -186,6 +188,15 @@ func TestParseRunFlags(t *testing.T) {
 		{[]string{"--webrtc=0.0.0.0:8080"}, nil, "--public"},
 		{[]string{"--webrtc=0.0.0.0:8080", "--public", "--token", "t"}, func(c config.Run) bool { return c.Public && c.WebRTC == "0.0.0.0:8080" }, ""},
 		{[]string{"--webrtc=nonsense"}, nil, "--webrtc"},
+		{[]string{"--webrtc=0.0.0.0:8080", "--public", "--token", "t", "--webrtc-udp-port", "8189", "--webrtc-public-ip", "203.0.113.7",
+			"--webrtc-ice-server", "stun:stun.example.org", "--webrtc-ice-server", "turn:u:p@turn.example.org", "--webrtc-allow-origin", "https://p.example"},
+			func(c config.Run) bool {
+				return c.UDPPort == 8189 && slices.Equal(c.PublicIPs, []string{"203.0.113.7"}) && len(c.ICEServers) == 2 &&
+					slices.Equal(c.AllowOrigins, []string{"https://p.example"})
+			}, ""},
+		{[]string{"--webrtc-udp-port", "-1"}, nil, "--webrtc-udp-port"},
+		{[]string{"--webrtc-public-ip", "203.0.113.7"}, nil, "--public"},
+		{[]string{"--webrtc-allow-origin", "*", "--token", "t"}, nil, "--webrtc-allow-origin"},
 		// --webrtc on the default drive: endless, real time, events off stdout
 		{[]string{"--webrtc"}, func(c config.Run) bool {
 			return slices.Equal(c.Sources, []string{liveSynth}) && c.Realtime && !c.Stdout && c.Frames == 0
@@ -200,6 +211,20 @@ func TestParseRunFlags(t *testing.T) {
 		{nil, func(c config.Run) bool {
 			return slices.Equal(c.Sources, config.Default().Sources) && !c.Realtime && c.Stdout
 		}, ""},
+		// event outputs
+		{nil, func(c config.Run) bool {
+			return slices.Equal(c.WebhookEvents, config.DefaultWebhookEvents) && slices.Equal(c.FileEvents, []string{"all"}) && c.MQTT == ""
+		}, ""},
+		{[]string{"--webhook-events", "emergency,clear", "--stdout-events", "stats"}, func(c config.Run) bool {
+			return slices.Equal(c.WebhookEvents, []string{"emergency", "clear"}) && slices.Equal(c.StdoutEvents, []string{"stats"})
+		}, ""},
+		{[]string{"--webhook-events", "emergncy"}, nil, `--webhook-events): bad event type: "emergncy"; valid types: anomalies, emergency, clear, source, stats, or all`},
+		{[]string{"--mqtt", "tcp://127.0.0.1:1883", "--mqtt-prefix", "rigs/car7", "--mqtt-user", "rig", "--mqtt-events", "all"}, func(c config.Run) bool {
+			return c.MQTT == "tcp://127.0.0.1:1883" && c.MQTTPrefix == "rigs/car7" && c.MQTTUser == "rig" && slices.Equal(c.MQTTEvents, []string{"all"})
+		}, ""},
+		{[]string{"--mqtt", "127.0.0.1:1883"}, nil, "--mqtt"},
+		{[]string{"--mqtt", "tcp://broker", "--mqtt-prefix", "a/#"}, nil, "--mqtt-prefix"},
+		{[]string{"--mqtt-user", "rig"}, nil, "give --mqtt"},
 	}
 	for _, c := range cases {
 		got, err := parseRunFlags(c.args, io.Discard)

@@ -3,7 +3,7 @@ package main
 // End-to-end check of the live viewer against the running pipeline: `metaood run --webrtc`
 // (runPipeline with the built-in tiny model on a real-time synthetic drive) serves two headless
 // Chromium viewers, which must decode the annotated stream at the source's size and receive the
-// pipeline's events over the data channel. With $METAOOD_EVIDENCE_DIR set the test also waits for
+// pipeline's events over the data channel; so must headless Firefox (when installed). With $METAOOD_EVIDENCE_DIR set the test also waits for
 // the drive's emergency and saves a screenshot of the page showing the banner there.
 // The test re-runs itself in a network namespace (internal/browsertest); all traffic stays on
 // loopback inside it.
@@ -80,6 +80,16 @@ func TestViewerE2E(t *testing.T) {
 			t.Errorf("tab %d: page error %q", i, st.Error)
 		}
 	}
+	t.Run("firefox", func(t *testing.T) { // a second browser, a third viewer
+		ff := browsertest.NewFirefox(t)
+		if err := ff.Navigate(url); err != nil {
+			t.Fatal(err)
+		}
+		st := browsertest.WaitState(t, ff.State, "Firefox decoding the pipeline's video at its size with events", func(st browsertest.PageState) bool {
+			return st.FramesDecoded > 0 && st.Width == viewerW && st.Height == viewerH && st.Types["anomalies"]+st.Types["stats"] > 0
+		})
+		t.Logf("firefox: %d frames decoded at %dx%d, events %v", st.FramesDecoded, st.Width, st.Height, st.Types)
+	})
 
 	if evidence != "" {
 		// The banner shows for under 2 s: screenshot it at once, then check it was still up.

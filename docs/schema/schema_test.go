@@ -45,18 +45,27 @@ func events() []event.Event {
 	h := func(typ string) event.Header {
 		return event.Header{Type: typ, Source: "cam:0", Frame: 42, CaptureTS: event.At(capt), EmitTS: event.At(emit)}
 	}
-	a := event.Anomaly{ID: 1, BBox: [4]int{412, 300, 38, 24}, Centroid: [2]float64{430.5, 311.25}, Area: 640, PFP: 0.125, InCorridor: true}
-	return []event.Event{
-		&event.Anomalies{Header: h(event.TypeAnomalies), Anomalies: []event.Anomaly{a, {ID: 2, BBox: [4]int{0, 0, 2, 2}, Area: 4}}, Rejected: 3},
+	a := event.Anomaly{ID: 1, BBox: [4]int{412, 300, 38, 24}, Centroid: [2]float64{430.5, 311.25}, Area: 640, PFP: 0.125, InCorridor: true, TrackID: 3}
+	emergency := &event.Emergency{Header: h(event.TypeEmergency), Anomaly: a, SinceFrame: 40}
+	ids := event.NewIDs([]string{"cam:0"})
+	ids.Stamp(&emergency.Header)
+	evs := []event.Event{
+		&event.Anomalies{Header: h(event.TypeAnomalies), Anomalies: []event.Anomaly{a, {ID: 2, BBox: [4]int{0, 0, 2, 2}, Area: 4, TrackID: 4}}, Rejected: 3},
 		&event.Anomalies{Header: h(event.TypeAnomalies), Anomalies: []event.Anomaly{}}, // --every-frame style: none kept
-		&event.Emergency{Header: h(event.TypeEmergency), Anomaly: a, SinceFrame: 40},
-		&event.Clear{Header: h(event.TypeClear), SinceFrame: 40, DurationMS: 200.5},
+		emergency,
+		&event.Emergency{Header: h(event.TypeEmergency), Anomaly: a, SinceFrame: 40, Clip: "clips/cam_0-000042.webm", Snapshot: "snapshots/cam_0-000042.jpg"},
+		&event.Clip{Header: h(event.TypeClip), Clip: "clips/cam_0-000042.webm", EmergencyFrame: 42, EmergencyID: emergency.ID, DurationMS: 10033.333, Frames: 301},
+		&event.Clear{Header: h(event.TypeClear), SinceFrame: 40, DurationMS: 200.5, EmergencyID: emergency.ID, TrackID: a.TrackID},
 		&event.SourceState{Header: h(event.TypeSource), State: event.StateOpened},
 		&event.SourceState{Header: h(event.TypeSource), State: event.StateLost, Detail: "read failed"},
 		&event.Stats{Header: event.Header{Type: event.TypeStats, Source: "all", Frame: 900, CaptureTS: event.At(capt), EmitTS: event.At(capt)},
 			Stages: map[string]event.StageStats{"infer": {P50MS: 31.2, P99MS: 40.9}, "total": {P50MS: 60, P99MS: 81.5}},
 			FPS:    29.97, Frames: 900, Dropped: 2, Provider: "cpu"},
 	}
+	for _, e := range evs {
+		ids.Stamp(e.Head()) // as the pipeline does: v and id
+	}
+	return evs
 }
 
 // TestEventsMatchSchema: every event type, encoded by event.Marshal, is valid against
@@ -90,6 +99,9 @@ func TestEventSchemaIsStrict(t *testing.T) {
 		{"missing field", `,"rejected":3`, ``},
 		{"timestamp without nanoseconds", `10:18:00.120000000Z`, `10:18:00.12Z`},
 		{"unknown type", `"type":"anomalies"`, `"type":"anomaly"`},
+		{"other schema version", `"v":1`, `"v":2`},
+		{"missing id", `"id":"`, `"idx":"`},
+		{"anomaly without track", `,"track_id":3`, ``},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			bad := strings.Replace(string(line), c.from, c.to, 1)

@@ -366,7 +366,7 @@ func openEngine(c config.Run, sm segModelFile, m *pipeline.Metrics, log *slog.Lo
 	}
 	icfg := infer.Config{Model: sm.data, ModelName: sm.engineName(), Preset: c.Preset, Classes: c.Classes, Probs: c.Probs,
 		Batch: c.Batch, Provider: c.Provider, Device: c.Device, TRTCache: c.TRTCache, TRTFP16: c.TRTFP16,
-		Threads: c.Threads, AllowFallback: c.AllowFallback}
+		Threads: c.Threads, AllowFallback: c.AllowFallback, DispersionHead: c.DispersionHead, HeadThreshold: float32(c.Threshold)}
 	if c.Provider != infer.ProviderTensorRT && (c.TRTCache != "" || c.TRTFP16) {
 		log.Warn("--trt-cache and --trt-fp16 apply to --provider tensorrt only; ignored", "provider", c.Provider)
 	}

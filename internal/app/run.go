@@ -24,6 +24,7 @@ import (
 	"github.com/metaood/metaood/internal/promutil"
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/postproc"
+	"github.com/metaood/metaood/record"
 	"github.com/metaood/metaood/render"
 	"github.com/metaood/metaood/stream"
 )
@@ -33,6 +34,7 @@ type Outputs struct {
 	Dir, Events, CSV string
 	Videos           []string
 	Evidence         int      // annotated frames saved as PNG in Dir/frames
+	Clips, Snapshots int      // emergency clips (Dir/clips) and snapshots (Dir/snapshots) written
 	Viewer           string   // the live viewer's URL with its token redacted ("" = none): for logs and files
 	ViewerWithToken  string   // the same with the token: for the user's terminal only
 	Metrics          string   // the --metrics server's address ("" = none)
@@ -109,7 +111,7 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 	outs.Provider = model.Engine.Provider()
 
 	// Outputs: files first (they can fail), then the servers.
-	sinks, late, err := openSinks(c, &outs, o.Stdout, log)
+	sinks, late, err := openSinks(c, &outs, o.Stdout, metrics, log)
 	if err != nil {
 		return pipeline.Summary{}, outs, err
 	}
@@ -121,7 +123,8 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 		}
 	}
 	ropts := render.SinkOptions{Dir: outs.Dir, Video: c.Video, FPS: videoFPS(srcs), Multi: len(srcs) > 1,
-		Corridor: tracker.Corridor, EvidenceEvery: c.Evidence, Log: log, Segment: c.Segment, RetainBytes: int64(c.RetainMB) << 20, Codec: c.VideoCodec}
+		Corridor: tracker.Corridor, EvidenceEvery: c.Evidence, Log: log, Segment: c.Segment, RetainBytes: int64(c.RetainMB) << 20, Codec: c.VideoCodec,
+		VideoBitrateKbps: c.VideoBitrate, RetainAge: c.RetainAge, ClipPre: c.ClipPre, ClipPost: c.ClipPost, Metrics: record.NewMetrics(metrics.Registry)}
 
 	runCtx, stopServers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServers()
@@ -135,7 +138,8 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 	var srv *stream.Server
 	if c.WebRTC != "" {
 		scfg := stream.Config{Addr: c.WebRTC, Token: c.Token, BitrateKbps: c.Bitrate, MaxViewers: c.MaxViewers,
-			AllowPublic: c.Public, Metrics: metrics.Registry} // one /metrics: the whole run's registry
+			AllowPublic: c.Public, Metrics: metrics.Registry, // one /metrics: the whole run's registry
+			UDPPort: c.UDPPort, PublicIPs: c.PublicIPs, ICEServers: c.ICEServers, AllowOrigins: c.AllowOrigins}
 		if f := videoFPS(srcs); f >= 1 && f <= 120 {
 			scfg.FPS = int(f + 0.5)
 		}
@@ -188,21 +192,38 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 	})
 	outs.Videos = rs.Videos()
 	outs.Evidence, _ = rs.Evidence()
+	clips, snaps := rs.Clips()
+	outs.Clips, outs.Snapshots = len(clips), snaps
 	outs.Early = sum.EarlyEnds
 	return sum, outs, FitCause(err)
 }
 
 // openSinks creates the file outputs and the network ones, in the order the pipeline closes
-// them, by value: events and CSV (sinks; the video joins them), then stdout and the webhook
-// (late), so a second Ctrl-C during the webhook drain costs only network events. On error the
-// sinks already made are closed.
-func openSinks(c config.Run, outs *Outputs, stdout io.Writer, log *slog.Logger) (sinks, late []pipeline.Sink, err error) {
+// them, by value: events and CSV (sinks; the video joins them), then stdout, the webhook and
+// MQTT (late), so a second Ctrl-C during their drain costs only network events. Each gets the
+// event types its setting lists. On error the sinks already made are closed.
+func openSinks(c config.Run, outs *Outputs, stdout io.Writer, metrics *pipeline.Metrics, log *slog.Logger) (sinks, late []pipeline.Sink, err error) {
+	types, err := eventTypes(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	var mq pipeline.Sink
+	if c.MQTT != "" { // first: it opens no file, and its connections start with the first events
+		if mq, err = openMQTT(c, types.mqtt, metrics, log); err != nil {
+			return nil, nil, err
+		}
+		defer func() {
+			if err != nil {
+				mq.Close()
+			}
+		}()
+	}
 	outs.Events = pipeline.OutPath(outs.Dir, c.Events)
 	js, err := pipeline.CreateJSONL(outs.Events)
 	if err != nil {
 		return nil, nil, err
 	}
-	sinks = append(sinks, js)
+	sinks = append(sinks, filtered(js, types.file))
 	if c.CSV != "" {
 		outs.CSV = pipeline.OutPath(outs.Dir, c.CSV)
 		cs, err := pipeline.CreateCSV(outs.CSV)
@@ -215,10 +236,14 @@ func openSinks(c config.Run, outs *Outputs, stdout io.Writer, log *slog.Logger) 
 	if c.Stdout {
 		// stdout is a live edge: a reader that stops reading loses lines, it does not stall the run.
 		lw := pipeline.NewLiveWriter(stdout, 1024)
-		late = append(late, pipeline.NewJSONLSink("stdout", lw, lw))
+		late = append(late, filtered(pipeline.NewJSONLSink("stdout", lw, lw), types.stdout))
 	}
 	if c.Webhook != "" {
-		late = append(late, pipeline.NewWebhookSink(c.Webhook, 256, 2*time.Second, log))
+		late = append(late, filtered(pipeline.NewWebhookSink(c.Webhook, 256, 2*time.Second, log,
+			pipeline.WithCounters(metrics.SinkCounters("webhook"))), types.webhook))
+	}
+	if mq != nil {
+		late = append(late, mq)
 	}
 	return sinks, late, nil
 }

@@ -59,7 +59,19 @@ func Chromium(tb testing.TB) string {
 // child fails tb. It returns true when the caller is the child and should do the real work.
 func InNetns(tb testing.TB) bool {
 	tb.Helper()
-	tb.Logf("browser: %s", Chromium(tb))
+	return inNetns(tb, Chromium)
+}
+
+// InNetnsFirefox is InNetns for a Firefox test: it skips (or fails under
+// METAOOD_REQUIRE_SHARED=1) when firefox-esr is missing instead of Chromium.
+func InNetnsFirefox(tb testing.TB) bool {
+	tb.Helper()
+	return inNetns(tb, Firefox)
+}
+
+func inNetns(tb testing.TB, browser func(testing.TB) string) bool {
+	tb.Helper()
+	tb.Logf("browser: %s", browser(tb))
 	if os.Getenv(NetnsEnv) == "1" {
 		SetupNetns(tb)
 		return true
@@ -124,7 +136,8 @@ func childMetrics(out string) []metric {
 	return ms
 }
 
-// SetupNetns brings lo up and adds the veth pair with 127.0.0.2/32 (see the package doc).
+// SetupNetns brings lo up and adds the veth pair with 127.0.0.2/32 (see the package doc), plus
+// 192.0.2.1/24 and a default route on it for Firefox.
 // Call it only inside a fresh network namespace (InNetns does).
 func SetupNetns(tb testing.TB) {
 	tb.Helper()
@@ -134,6 +147,10 @@ func SetupNetns(tb testing.TB) {
 		{"addr", "add", "127.0.0.2/32", "dev", "veth0"},
 		{"link", "set", "veth0", "up"},
 		{"link", "set", "veth1", "up"},
+		// Firefox gathers no ICE candidate at all without a routable interface and a default
+		// route; TEST-NET-1 (RFC 5737) is never routed, and the namespace has no way out anyway.
+		{"addr", "add", "192.0.2.1/24", "dev", "veth0"},
+		{"route", "add", "default", "dev", "veth0"},
 	} {
 		if out, err := exec.Command("ip", c...).CombinedOutput(); err != nil {
 			tb.Fatalf("ip %s: %v: %s (needs iproute2 and a fresh network namespace)", strings.Join(c, " "), err, out)
@@ -234,6 +251,19 @@ type PageState struct {
 		Shown    float64 `json:"shown"`
 		Received float64 `json:"received"`
 	} `json:"marks"` // frame markers read from the video (with ?measure=1)
+	Sources []string    `json:"sources"` // GET /sources as the page last read it
+	Grid    bool        `json:"grid"`    // every source shown at once
+	Tiles   []TileState `json:"tiles"`   // one per video shown; the fields above are the first's
+}
+
+// TileState is one video of the page.
+type TileState struct {
+	Source        string `json:"source"` // "" = the server's first source
+	FramesDecoded int    `json:"framesDecoded"`
+	Width         int    `json:"width"`
+	Height        int    `json:"height"`
+	Connected     bool   `json:"connected"`
+	Events        bool   `json:"events"` // this tile's connection carries the events
 }
 
 // State reads window.metaood from a tab.
@@ -248,9 +278,16 @@ const WaitTimeout = 20 * time.Second
 // with the page's last state.
 func WaitPage(tb testing.TB, ctx context.Context, what string, cond func(PageState) bool) PageState {
 	tb.Helper()
+	return WaitState(tb, func() (PageState, error) { return State(ctx) }, what, cond)
+}
+
+// WaitState is WaitPage for any browser: it polls state until cond holds (Firefox:
+// FirefoxTab.State).
+func WaitState(tb testing.TB, state func() (PageState, error), what string, cond func(PageState) bool) PageState {
+	tb.Helper()
 	deadline := time.Now().Add(WaitTimeout)
 	for {
-		st, err := State(ctx)
+		st, err := state()
 		if err == nil && cond(st) {
 			return st
 		}

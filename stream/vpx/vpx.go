@@ -14,7 +14,7 @@ typedef struct {
 	unsigned char *buf;
 } menc;
 
-static int menc_init(menc *e, int w, int h, int fps, int kbps, int cpu, int threads, char *err, int errlen) {
+static int menc_init(menc *e, int w, int h, int fps, int kbps, int cpu, int threads, int maxq, char *err, int errlen) {
 	vpx_codec_enc_cfg_t cfg;
 	vpx_codec_err_t rc = vpx_codec_enc_config_default(vpx_codec_vp8_cx(), &cfg, 0);
 	if (rc != VPX_CODEC_OK) { snprintf(err, errlen, "config_default: %s", vpx_codec_err_to_string(rc)); return -1; }
@@ -25,7 +25,7 @@ static int menc_init(menc *e, int w, int h, int fps, int kbps, int cpu, int thre
 	cfg.rc_target_bitrate = kbps;
 	cfg.rc_end_usage = VPX_CBR;
 	cfg.rc_min_quantizer = 4;
-	cfg.rc_max_quantizer = 56;
+	cfg.rc_max_quantizer = maxq;
 	cfg.rc_undershoot_pct = 95;
 	cfg.rc_overshoot_pct = 25;
 	cfg.rc_buf_sz = 1000;
@@ -98,6 +98,9 @@ type Config struct {
 	BitrateKbps int // target bitrate; default 2000
 	CPUUsed     int // libvpx speed, -16..16 (higher magnitude = faster); default -12 (realtime)
 	Threads     int // encoder threads; default 1 (libvpx busy-waits with 2 on small machines)
+	// MaxQuantizer caps the quantizer, 4..63; default 56 (live: keeps busy frames sharp at the cost
+	// of overshooting the bitrate). 63 lets the bitrate hold on any scene (recordings).
+	MaxQuantizer int
 }
 
 // Encoder is one VP8 encoder. It is not safe for concurrent use: one goroutine owns it.
@@ -127,6 +130,9 @@ func New(cfg Config) (*Encoder, error) {
 	if cfg.Threads == 0 {
 		cfg.Threads = 1
 	}
+	if cfg.MaxQuantizer == 0 {
+		cfg.MaxQuantizer = 56
+	}
 	switch {
 	case cfg.W < 16 || cfg.H < 16 || cfg.W > 16384 || cfg.H > 16384:
 		return nil, fmt.Errorf("%w: size %dx%d (want 16..16384 on each side)", ErrConfig, cfg.W, cfg.H)
@@ -138,12 +144,14 @@ func New(cfg Config) (*Encoder, error) {
 		return nil, fmt.Errorf("%w: cpu-used %d (want -16..16)", ErrConfig, cfg.CPUUsed)
 	case cfg.Threads < 1 || cfg.Threads > 16:
 		return nil, fmt.Errorf("%w: threads %d (want 1..16)", ErrConfig, cfg.Threads)
+	case cfg.MaxQuantizer < 4 || cfg.MaxQuantizer > 63:
+		return nil, fmt.Errorf("%w: max quantizer %d (want 4..63)", ErrConfig, cfg.MaxQuantizer)
 	}
 	e := &Encoder{cfg: cfg}
 	e.c = (*C.menc)(C.calloc(1, C.size_t(unsafe.Sizeof(C.menc{}))))
 	e.errBuf = (*C.char)(C.calloc(1, errLen))
 	if C.menc_init(e.c, C.int(cfg.W), C.int(cfg.H), C.int(cfg.FPS), C.int(cfg.BitrateKbps),
-		C.int(cfg.CPUUsed), C.int(cfg.Threads), e.errBuf, errLen) != 0 {
+		C.int(cfg.CPUUsed), C.int(cfg.Threads), C.int(cfg.MaxQuantizer), e.errBuf, errLen) != 0 {
 		msg := C.GoString(e.errBuf)
 		C.free(unsafe.Pointer(e.c))
 		C.free(unsafe.Pointer(e.errBuf))

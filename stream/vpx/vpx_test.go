@@ -91,6 +91,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bitrate", Config{W: 64, H: 64, BitrateKbps: 10}},
 		{"cpu", Config{W: 64, H: 64, CPUUsed: 20}},
 		{"threads", Config{W: 64, H: 64, Threads: 99}},
+		{"quantizer", Config{W: 64, H: 64, MaxQuantizer: 64}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
