@@ -43,7 +43,7 @@ FUZZ_QUICK := ./config:FuzzParse ./metaclf:FuzzParse ./postproc:FuzzReadLabelPNG
 	./internal/npy:FuzzParseHeader ./synth:FuzzParseSpec ./frame:FuzzParseSize ./event:FuzzParseCorridor ./calib:FuzzReadCSV \
 	./event:FuzzParseTypes ./sink/mqtt:FuzzTopicName \
 	./stream/netcfg:FuzzParseICEServer
-FUZZ_ALL := $(FUZZ_QUICK) ./capture:FuzzParseSpec ./stream:FuzzWHEPOffer ./stream:FuzzReadMarker ./onnx:FuzzLoad \
+FUZZ_ALL := $(FUZZ_QUICK) ./fleet:FuzzParseJob ./fleet:FuzzParseManifest ./capture:FuzzParseSpec ./stream:FuzzWHEPOffer ./stream:FuzzReadMarker ./onnx:FuzzLoad \
 	./segmodel:FuzzFromONNX ./synth:FuzzDecodeGTPNG ./synth:FuzzParseSize ./oodeval:FuzzPixelMetrics
 FUZZTIME ?= 60s
 FUZZ_TARGETS ?= $(FUZZ_ALL)

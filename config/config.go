@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,6 +106,10 @@ type Run struct {
 	MQTTClientID     string `yaml:"mqtt_client_id"`     // --mqtt-client-id; "" = metaood-<hostname>
 	MQTTUser         string `yaml:"mqtt_user"`          // --mqtt-user
 	MQTTPasswordFile string `yaml:"mqtt_password_file"` // --mqtt-password-file
+	// NATS (--nats) publishes the events to the fleet's JetStream events stream at this URL,
+	// named by Vehicle (--vehicle); "" = off.
+	NATS    string `yaml:"nats"`
+	Vehicle string `yaml:"vehicle"`
 	// WebRTCNet: --webrtc-udp-port, --webrtc-public-ip, --webrtc-ice-server, --webrtc-allow-origin.
 	WebRTCNet `yaml:",inline"`
 }
@@ -202,6 +207,20 @@ func isHTTPURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
+// vehicleID is a rig's name in the fleet's subjects.
+var vehicleID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+
+// isNATSURL reports a list of nats:// (tls://, ws://, wss://) URLs with hosts.
+func isNATSURL(s string) bool {
+	for _, part := range strings.Split(s, ",") {
+		u, err := url.Parse(strings.TrimSpace(part))
+		if err != nil || !oneOf(u.Scheme, []string{"nats", "tls", "ws", "wss"}) || u.Host == "" {
+			return false
+		}
+	}
+	return true
+}
+
 // LogFormats are the values of log_format (--log-format).
 var LogFormats = []string{"text", "json"}
 
@@ -285,6 +304,10 @@ func (c Run) Validate() error {
 		return bad("clip_pre", "%v; want at most %v (the pre-roll is kept in memory)", c.ClipPre, MaxClipPre)
 	case c.ClipPost > MaxClipPost:
 		return bad("clip_post", "%v; want at most %v", c.ClipPost, MaxClipPost)
+	case c.NATS != "" && !isNATSURL(c.NATS):
+		return bad("nats", "%q; want nats://host:port (or tls://, several separated by commas)", c.NATS)
+	case c.NATS != "" && !vehicleID.MatchString(c.Vehicle):
+		return bad("vehicle", "%q; with nats, name this rig with 1 to 80 letters, digits, '-' or '_' (its events go to metaood.events.<vehicle>.…)", c.Vehicle)
 	case c.Public && c.Token == "":
 		return bad("public", "without a token anyone who reaches the viewer or /metrics could use it; pass --token SECRET or drop --public")
 	}

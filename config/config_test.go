@@ -41,6 +41,9 @@ func TestConfErrors(t *testing.T) {
 		{"metrics: nohost", "metrics (--metrics)"},
 		{"worker_nice: 20", "worker_nice (--worker-nice)"},
 		{"webhook: ftp://x", "webhook (--webhook)"},
+		{"nats: http://x:4222\nvehicle: car1", "nats (--nats)"},
+		{"nats: nats://x:4222", "vehicle (--vehicle)"},
+		{"nats: nats://x:4222\nvehicle: car.1", "vehicle (--vehicle)"},
 		{"log_level: loud", "log_level (--log-level)"},
 		{"log_format: xml", "log_format (--log-format)"},
 		{"events: ''", "events (--events)"},
@@ -122,6 +125,7 @@ func TestConfAccepts(t *testing.T) {
 		"video: a.mp4\nvideo_codec: h264\nretain_age: 24h\nretain_mb: 2048",
 		"video_codec: vp8\nclip_pre: 0s\nclip_post: 0s\nvideo_bitrate: 100",
 		"segment: 0s\nvideo: a.webm",
+		"nats: nats://fleet:4222,tls://fleet2:4222\nvehicle: car-7",
 	} {
 		if _, err := Parse([]byte(y)); err != nil {
 			t.Errorf("%q: %v", y, err)

@@ -37,7 +37,7 @@ esac
 # Test: Chromium and Firefox ESR for the browser end-to-end tests, iproute2/util-linux for
 # the browser tests' network namespace, mosquitto for the MQTT output's tests.
 APT_RUN=(libopencv-dev pkg-config g++ libvpx-dev npm ca-certificates)
-APT_TEST=(chromium firefox-esr iproute2 util-linux mosquitto mosquitto-clients)
+APT_TEST=(chromium firefox-esr iproute2 util-linux mosquitto mosquitto-clients nats-server)
 APT_BENCH=(cython3 python3-dev python3-numpy python3-scipy python3-pil python3-torch gcc util-linux)
 
 log() { printf 'setup: %s\n' "$*" >&2; }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/metaood/metaood/event"
+	"github.com/metaood/metaood/fleet"
 	"github.com/metaood/metaood/infer"
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/postproc"
@@ -31,6 +32,7 @@ var flagHints = []struct {
 	{event.ErrTypes, "list event types like --webhook-events emergency,clear"},
 	{mqtt.ErrConfig, "check --mqtt, --mqtt-prefix and --mqtt-user"},
 	{stream.ErrListen, "check --webrtc and --webrtc-udp-port: another program may hold the port"},
+	{fleet.ErrNATS, "check --nats, e.g. nats://host:4222 (nats-server -js)"},
 }
 
 // flagHint returns the hint for err, or "".

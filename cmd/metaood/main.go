@@ -29,6 +29,9 @@ var commands = []command{
 	{"train", "entropy maximization (train ood) and proxy-object images (train proxies)", cmdTrain},
 	{"synth", "synthetic drives, proxy anomalies and the tiny segmentation model", cmdSynth},
 	{"bench", "throughput of inference and of the whole pipeline", cmdBench},
+	{"submit", "queue replay jobs (files, folders, a manifest) on NATS JetStream for the workers", cmdSubmit},
+	{"worker", "run replay jobs from NATS JetStream; events and outputs go back to the fleet", cmdWorker},
+	{"jobs", "the fleet's jobs: queued, running, done, failed, with progress", cmdJobs},
 	{"version", "print the version", cmdVersion},
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/metaood/metaood/config"
+	"github.com/metaood/metaood/fleet"
 	"github.com/metaood/metaood/infer"
 	"github.com/metaood/metaood/internal/app"
 	"github.com/metaood/metaood/internal/progress"
@@ -84,6 +85,8 @@ func runFlags(c *config.Run, fs *pflag.FlagSet) (cfgFile *string, noVideo, repla
 	fs.IntVar(&c.Bitrate, "bitrate", c.Bitrate, "live viewer VP8 target bitrate per source, kbps")
 	fs.IntVar(&c.MaxViewers, "max-viewers", c.MaxViewers, "live viewers at once, over all sources")
 	webrtcNetFlags(&c.WebRTCNet, fs)
+	fs.StringVar(&c.NATS, "nats", c.NATS, "publish events to the fleet's NATS JetStream events stream at URL (metaood.events.<vehicle>.<source>.<type>)")
+	fs.StringVar(&c.Vehicle, "vehicle", c.Vehicle, "this rig's id in the fleet's events (with --nats)")
 	fs.StringVar(&c.Metrics, "metrics", c.Metrics, "serve Prometheus /metrics at ADDR, e.g. 127.0.0.1:9090 (default off; --webrtc serves it too)")
 	fs.StringVar(&c.Corridor, "corridor", c.Corridor, "drive corridor polygon \"x,y;x,y;…\" in fractions of the frame")
 	fs.IntVar(&c.EmergArea, "emergency-area", c.EmergArea, "min anomaly area (source pixels) for an emergency")
@@ -250,6 +253,13 @@ func runPipeline(ctx context.Context, c config.Run, log *slog.Logger, stdout, in
 	}}
 	if progress.IsTerminal(info) {
 		o.Progress = info
+	}
+	if c.NATS != "" {
+		live, err := fleet.OpenLive(ctx, c.NATS, c.Vehicle, log)
+		if err != nil {
+			return pipeline.Summary{}, app.Outputs{}, err
+		}
+		o.Sinks = append(o.Sinks, live)
 	}
 	sum, outs, err := app.Run(ctx, c, o)
 	return sum, outs, withHint(err)

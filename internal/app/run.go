@@ -15,10 +15,13 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/metaood/metaood/capture"
 	"github.com/metaood/metaood/config"
 	"github.com/metaood/metaood/event"
 	"github.com/metaood/metaood/frame"
+	"github.com/metaood/metaood/internal/promutil"
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/postproc"
 	"github.com/metaood/metaood/record"
@@ -53,6 +56,10 @@ type Options struct {
 	// Ready is called once everything is set up and served, before the first frame: the
 	// command prints where to look. May be nil.
 	Ready func(Outputs)
+	// Sinks are more outputs (the fleet's NATS events publisher), closed after the files like
+	// the webhook; Run closes them however it ends. One that is a prometheus.Collector is served
+	// on /metrics.
+	Sinks []pipeline.Sink
 }
 
 // Run sets everything up from c (sources and model checked before any output is created),
@@ -63,6 +70,12 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	extra := o.Sinks // closed here until the pipeline owns them
+	defer func() {
+		for _, s := range extra {
+			s.Close()
+		}
+	}()
 	var outs Outputs
 	outs.Dir = c.Out
 	if outs.Dir == "" {
@@ -102,6 +115,8 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 	if err != nil {
 		return pipeline.Summary{}, outs, err
 	}
+	late, extra = append(late, extra...), nil
+	registerCollectors(metrics, late)
 	closeAll := func() {
 		for _, s := range append(sinks, late...) {
 			s.Close()
@@ -231,6 +246,15 @@ func openSinks(c config.Run, outs *Outputs, stdout io.Writer, metrics *pipeline.
 		late = append(late, mq)
 	}
 	return sinks, late, nil
+}
+
+// registerCollectors serves the sinks that are Prometheus collectors on the run's /metrics.
+func registerCollectors(m *pipeline.Metrics, sinks []pipeline.Sink) {
+	for _, s := range sinks {
+		if c, ok := s.(prometheus.Collector); ok {
+			promutil.Register(m.Registry, c)
+		}
+	}
 }
 
 // serveMetrics serves the run's registry at c.Metrics behind the viewer's token and Host checks
