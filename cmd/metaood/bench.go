@@ -403,7 +403,9 @@ func printBench(w io.Writer, r benchResult) {
 	}
 	fmt.Fprintf(tw, "full pipeline\t%.2f\t%.1f\t(%s; %.2f of %d cores busy)\t\n", r.Pipeline, r.PipelineCPU, with,
 		r.Pipeline*r.PipelineCPU/1000, r.Cores)
-	fmt.Fprintf(tw, "ratio\t%.1f %%\t\t(goal ≥ 90 %%)\t\n", 100*r.Pipeline/r.Bare)
+	// CPU-ms per frame is the headline: fps swings with whatever else runs on the machine.
+	fmt.Fprintf(tw, "CPU on top of inference\t\t%+.1f %%\t(goal ≤ 5 %%; steady under load)\t\n", 100*(r.PipelineCPU-r.BareCPU)/r.BareCPU)
+	fmt.Fprintf(tw, "fps ratio\t%.1f %%\t\t(goal ≥ 90 %%; moves with machine load)\t\n", 100*r.Pipeline/r.Bare)
 	tw.Flush()
 	if a, b := r.BareRuns[0], r.BareRuns[1]; a > 0 && b > 0 && max(a, b) > 1.15*min(a, b) {
 		fmt.Fprintf(w, "warning: the bare runs before and after the pipeline differ by %.0f %%: something else used the\n"+

@@ -40,7 +40,7 @@ func TestBenchTable(t *testing.T) {
 		}
 		var out bytes.Buffer
 		printBench(&out, res)
-		for _, want := range []string{"bare inference", "full pipeline", "ratio", "postproc alone", "CPU budget"} {
+		for _, want := range []string{"bare inference", "full pipeline", "CPU on top of inference", "fps ratio", "postproc alone", "CPU budget"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("table lacks %q:\n%s", want, out.String())
 			}
