@@ -126,29 +126,7 @@ func (r *Result) dispersionMetrics(d *frame.Dispersion) {
 					ndist[amax[i+nbI[t]]]++
 				}
 			}
-			e := float64(ent[i])
-			dd := float64(1 - top1[i] + top2[i])
-			v := float64(1 - top1[i])
-			off := 0
-			if boundary {
-				off = 2
-				a[aNbd]++
-				r.Labels[i] = int32(-k)
-			} else {
-				a[aNin]++
-				r.Labels[i] = int32(k)
-			}
-			a[aEin+off] += e
-			a[aE2in+off] += e * e
-			a[aDin+off] += dd
-			a[aD2in+off] += dd * dd
-			a[aVin+off] += v
-			a[aV2in+off] += v * v
-			a[aRow] += float64(y)
-			a[aCol] += float64(x)
-			if pm[q]&bitGT != 0 {
-				a[aGT]++
-			}
+			r.addPixel(a, i, k, x, y, boundary, pm[q]&bitGT != 0, float64(ent[i]), float64(1-top1[i]+top2[i]), float64(1-top1[i]))
 		}
 	}
 	r.finishMetrics()

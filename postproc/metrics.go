@@ -113,33 +113,36 @@ func (r *Result) componentMetrics(in *Input) {
 						ndist[amax[i+nbI[t]]]++
 					}
 				}
-				e := float64(ev[j] * invLog)
-				d := float64(1 - p1[j] + p2[j])
-				v := float64(1 - p1[j])
-				off := 0
-				if boundary {
-					off = 2
-					a[aNbd]++
-					r.Labels[i] = int32(-k)
-				} else {
-					a[aNin]++
-					r.Labels[i] = int32(k)
-				}
-				a[aEin+off] += e
-				a[aE2in+off] += e * e
-				a[aDin+off] += d
-				a[aD2in+off] += d * d
-				a[aVin+off] += v
-				a[aV2in+off] += v * v
-				a[aRow] += float64(y)
-				a[aCol] += float64(x)
-				if pm[q]&bitGT != 0 {
-					a[aGT]++
-				}
+				r.addPixel(a, i, k, x, y, boundary, pm[q]&bitGT != 0, float64(ev[j]*invLog), float64(1-p1[j]+p2[j]), float64(1-p1[j]))
 			}
 		}
 	}
 	r.finishMetrics()
+}
+
+// addPixel adds pixel i (at x, y) of component k to the component's sums a: its entropy e,
+// probability margin d and variation ratio v, to the interior or the boundary part.
+func (r *Result) addPixel(a []float64, i, k, x, y int, boundary, gt bool, e, d, v float64) {
+	off := 0
+	if boundary {
+		off = 2
+		a[aNbd]++
+		r.Labels[i] = int32(-k)
+	} else {
+		a[aNin]++
+		r.Labels[i] = int32(k)
+	}
+	a[aEin+off] += e
+	a[aE2in+off] += e * e
+	a[aDin+off] += d
+	a[aD2in+off] += d * d
+	a[aVin+off] += v
+	a[aV2in+off] += v * v
+	a[aRow] += float64(y)
+	a[aCol] += float64(x)
+	if gt {
+		a[aGT]++
+	}
 }
 
 // finishMetrics turns the per-component sums in r.acc into the 37+2C metrics and the
