@@ -165,7 +165,9 @@ func TestRunKilledKeepsClosedSegments(t *testing.T) {
 	for _, ext := range []string{".webm", ".mp4"} {
 		t.Run(ext[1:], func(t *testing.T) {
 			dir := t.TempDir()
-			cmd := metaoodChild(t, "run", "--source", "synth:frames=0,size=256x128,fps=30", "--realtime", "--input-size", "256x128", "--force",
+			// Replayed, not --realtime: a live edge under load drops frames, and a 1 s WebM segment (cut by
+			// time) then holds fewer than 30; replayed, every segment holds exactly 30.
+			cmd := metaoodChild(t, "run", "--source", "synth:frames=0,size=256x128,fps=30", "--input-size", "256x128", "--force",
 				"--video", "annotated"+ext, "--segment", "1s", "--stdout=false", "--out", dir, "--log-level", "error")
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
