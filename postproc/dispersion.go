@@ -2,7 +2,6 @@ package postproc
 
 import (
 	"fmt"
-	"image"
 	"math"
 
 	"github.com/metaood/metaood/frame"
@@ -75,16 +74,7 @@ func (r *Result) takeDispersion(d *frame.Dispersion, t float32) error {
 func (r *Result) dispersionMetrics(d *frame.Dispersion) {
 	c, w, hw := r.C, r.W, r.H*r.W
 	pw := w + 2
-	n := r.lab.n
-	stride := accFixed + 2*c
-	r.acc = grow(r.acc, n*stride)
-	clear(r.acc)
-	r.Components = grow(r.Components, n)
-	for k := range r.Components {
-		r.Components[k] = Component{ID: k + 1, BBox: image.Rectangle{Min: image.Pt(math.MaxInt32, math.MaxInt32)}}
-	}
-	nbP := [8]int{-pw - 1, -pw, -pw + 1, -1, 1, pw - 1, pw, pw + 1}
-	nbI := [8]int{-w - 1, -w, -w + 1, -1, 1, w - 1, w, w + 1}
+	stride, nbP, nbI := r.startComponents()
 	pm, amax, ent := r.pm, r.Argmax, r.Entropy
 	top1, top2 := d.Top2[:hw], d.Top2[hw:]
 	probs, m := d.MaskProbs, d.RowStride()

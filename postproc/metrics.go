@@ -28,16 +28,7 @@ const eps32 = 1.1920929e-07
 func (r *Result) componentMetrics(in *Input) {
 	c, w, hw := r.C, r.W, r.H*r.W
 	pw := w + 2
-	n := r.lab.n
-	stride := accFixed + 2*c
-	r.acc = grow(r.acc, n*stride)
-	clear(r.acc)
-	r.Components = grow(r.Components, n)
-	for k := range r.Components {
-		r.Components[k] = Component{ID: k + 1, BBox: image.Rectangle{Min: image.Pt(math.MaxInt32, math.MaxInt32)}}
-	}
-	nbP := [8]int{-pw - 1, -pw, -pw + 1, -1, 1, pw - 1, pw, pw + 1}
-	nbI := [8]int{-w - 1, -w, -w + 1, -1, 1, w - 1, w, w + 1}
+	stride, nbP, nbI := r.startComponents()
 	invLog := float32(1 / math.Log(1/float64(c))) // E = Σ p ln(p+ε) / ln(1/C)
 	pm, amax, data := r.pm, r.Argmax, in.Data
 	r.pbuf = grow(r.pbuf, c*blk)
@@ -118,6 +109,24 @@ func (r *Result) componentMetrics(in *Input) {
 		}
 	}
 	r.finishMetrics()
+}
+
+// startComponents clears the per-component sums and components for r.lab's components, and
+// returns the sums' stride and the 8 neighbours' offsets in the padded mask (pw = W+2) and in
+// the image.
+func (r *Result) startComponents() (stride int, nbP, nbI [8]int) {
+	c, w, n := r.C, r.W, r.lab.n
+	pw := w + 2
+	stride = accFixed + 2*c
+	r.acc = grow(r.acc, n*stride)
+	clear(r.acc)
+	r.Components = grow(r.Components, n)
+	for k := range r.Components {
+		r.Components[k] = Component{ID: k + 1, BBox: image.Rectangle{Min: image.Pt(math.MaxInt32, math.MaxInt32)}}
+	}
+	nbP = [8]int{-pw - 1, -pw, -pw + 1, -1, 1, pw - 1, pw, pw + 1}
+	nbI = [8]int{-w - 1, -w, -w + 1, -1, 1, w - 1, w, w + 1}
+	return stride, nbP, nbI
 }
 
 // addPixel adds pixel i (at x, y) of component k to the component's sums a: its entropy e,
