@@ -49,10 +49,7 @@ FUZZTIME ?= 60s
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 
 fuzz: ## fuzz every parser a user touches, FUZZTIME each (default 60s; `make test` runs the pure ones 2s each)
-	@set -eo pipefail; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
-	  echo "== fuzz $$pkg $$fn ($(FUZZTIME))"; \
-	  $(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s $$pkg 2>&1 | tail -n 3; \
-	done
+	@GO=$(GO) scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 
 bench: build ## benchmarks that print tables: postproc (AVX2 and scalar), metaclf, `metaood bench` (~1 min)
 	@echo "== postproc: one 19x512x1024 map, 36 components, one core (kernels of GOEXPERIMENT=$(GOEXPERIMENT))"
