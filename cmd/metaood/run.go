@@ -36,17 +36,7 @@ func runFlags(c *config.Run, fs *pflag.FlagSet) (cfgFile *string, noVideo, repla
 	fs.IntVar(&c.Classes, "classes", c.Classes, "keep the first K output channels (19 for Cityscapes exports with a void channel; 0 = all)")
 	fs.StringVar(&c.InputSize, "input-size", c.InputSize, "WxH to run a dynamic-size model at (default: the map size the meta classifier was trained at, else the frame size)")
 	fs.BoolVar(&c.Probs, "probs", c.Probs, "the model outputs probabilities, not logits")
-	fs.IntVar(&c.Batch, "batch", c.Batch, "max frames per inference call")
-	fs.StringVar(&c.Provider, "provider", c.Provider, "execution provider: cpu | cuda | tensorrt")
-	fs.BoolVar(&c.AllowFallback, "allow-fallback", c.AllowFallback, "run on the CPU, with a warning, when the cuda/tensorrt provider cannot start (default: an error)")
-	fs.IntVar(&c.Device, "device", c.Device, "GPU id for cuda | tensorrt")
-	fs.StringVar(&c.TRTCache, "trt-cache", c.TRTCache, "TensorRT engine cache folder: the first run builds the engine, later runs load it")
-	fs.BoolVar(&c.TRTFP16, "trt-fp16", c.TRTFP16, "let TensorRT build fp16 engines")
-	fs.BoolVar(&c.DispersionHead, "dispersion-head", c.DispersionHead, "compute entropy, argmax, top-2 and the uncertain pixels' probabilities inside the model graph (GPU: a few maps leave the device instead of every class plane; slower on a CPU)")
-	fs.IntVar(&c.Threads, "threads", c.Threads, "ONNX Runtime intra-op threads (0 = all cores)")
-	fs.StringVar(&c.OrtLib, "ort-lib", c.OrtLib, "libonnxruntime.so to load (default: $"+infer.LibEnv+", then <repo>/.cache/ort from 'make setup')")
-	fs.IntVar(&c.Workers, "workers", c.Workers, "postproc workers (0 = one per core)")
-	fs.IntVar(&c.WorkerNice, "worker-nice", c.WorkerNice, "nice value of the postproc workers (Linux; 0 = unchanged): inference preempts them, they fill idle CPU")
+	bindMachineFlags(fs, c)
 	fs.StringVar(&c.ROI, "roi", c.ROI, "region of interest polygon \"x,y;x,y;…\" in fractions of the frame; pixels outside are never anomalies (e.g. the ego hood); default: the whole frame")
 	fs.Float64Var(&c.Threshold, "threshold", c.Threshold, "normalized-entropy threshold of the anomaly mask")
 	fs.StringVar(&c.Classifier, "classifier", c.Classifier, "meta classifier JSON (default: NAME.metaclf.json beside --model NAME.onnx if it exists, else the built-in one, made for the built-in model)")
@@ -328,4 +318,20 @@ func printSummary(w io.Writer, c config.Run, s pipeline.Summary, o app.Outputs) 
 	if o.Clips > 0 || o.Snapshots > 0 {
 		fmt.Fprintf(w, "  clips:   %d WebM in %s, %d JPEG in %s\n", o.Clips, filepath.Join(o.Dir, "clips"), o.Snapshots, filepath.Join(o.Dir, "snapshots"))
 	}
+}
+
+// bindMachineFlags binds the settings of the machine a run executes on (fleet.WorkerSettingKeys):
+// `run` and `worker` share them.
+func bindMachineFlags(fs *pflag.FlagSet, c *config.Run) {
+	fs.IntVar(&c.Batch, "batch", c.Batch, "max frames per inference call")
+	fs.StringVar(&c.Provider, "provider", c.Provider, "execution provider: cpu | cuda | tensorrt")
+	fs.BoolVar(&c.AllowFallback, "allow-fallback", c.AllowFallback, "run on the CPU, with a warning, when the cuda/tensorrt provider cannot start (default: an error)")
+	fs.IntVar(&c.Device, "device", c.Device, "GPU id for cuda | tensorrt")
+	fs.StringVar(&c.TRTCache, "trt-cache", c.TRTCache, "TensorRT engine cache folder: the first run builds the engine, later runs load it")
+	fs.BoolVar(&c.TRTFP16, "trt-fp16", c.TRTFP16, "let TensorRT build fp16 engines")
+	fs.BoolVar(&c.DispersionHead, "dispersion-head", c.DispersionHead, "compute entropy, argmax, top-2 and the uncertain pixels' probabilities inside the model graph (GPU: a few maps leave the device instead of every class plane; slower on a CPU)")
+	fs.IntVar(&c.Threads, "threads", c.Threads, "ONNX Runtime intra-op threads (0 = all cores)")
+	fs.StringVar(&c.OrtLib, "ort-lib", c.OrtLib, "libonnxruntime.so to load (default: $"+infer.LibEnv+", then <repo>/.cache/ort from 'make setup')")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "postproc workers (0 = one per core)")
+	fs.IntVar(&c.WorkerNice, "worker-nice", c.WorkerNice, "nice value of the postproc workers (Linux; 0 = unchanged): inference preempts them, they fill idle CPU")
 }

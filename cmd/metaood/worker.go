@@ -12,7 +12,6 @@ import (
 
 	"github.com/metaood/metaood/config"
 	"github.com/metaood/metaood/fleet"
-	"github.com/metaood/metaood/infer"
 )
 
 // fleetFlags are the flags every fleet command shares: the server, and how the streams are made
@@ -57,16 +56,7 @@ func cmdWorker(ctx context.Context, args []string) error {
 	fleetFlags(fs, &url, &s)
 	c := config.Default()
 	id := fs.String("id", "", "this worker's name in the job status (default host-pid)")
-	fs.StringVar(&c.Provider, "provider", c.Provider, "execution provider: cpu | cuda | tensorrt")
-	fs.IntVar(&c.Device, "device", c.Device, "GPU id for cuda | tensorrt")
-	fs.BoolVar(&c.AllowFallback, "allow-fallback", c.AllowFallback, "run on the CPU, with a warning, when the GPU provider cannot start")
-	fs.StringVar(&c.TRTCache, "trt-cache", c.TRTCache, "TensorRT engine cache folder")
-	fs.BoolVar(&c.TRTFP16, "trt-fp16", c.TRTFP16, "let TensorRT build fp16 engines")
-	fs.IntVar(&c.Threads, "threads", c.Threads, "ONNX Runtime intra-op threads (0 = all cores)")
-	fs.StringVar(&c.OrtLib, "ort-lib", c.OrtLib, "libonnxruntime.so to load (default: $"+infer.LibEnv+", then <repo>/.cache/ort)")
-	fs.IntVar(&c.Batch, "batch", c.Batch, "max frames per inference call")
-	fs.IntVar(&c.Workers, "workers", c.Workers, "postproc workers (0 = one per core)")
-	fs.IntVar(&c.WorkerNice, "worker-nice", c.WorkerNice, "nice value of the postproc workers (Linux; 0 = unchanged)")
+	bindMachineFlags(fs, &c)
 	maxJobs := fs.Int("max-jobs", 0, "stop after N jobs (0 = run until stopped)")
 	idle := fs.Duration("idle-exit", 0, "stop when no job came for this long (0 = never): batch machines that should shut down")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug | info | warn | error")
