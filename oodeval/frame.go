@@ -1,6 +1,10 @@
 package oodeval
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+	"slices"
+)
 
 // FrameInput is one evaluated frame at map resolution: the anomaly score and labels per pixel, and
 // the components of the entropy mask with the meta classifier's decisions (postproc.Result.Labels,
@@ -47,6 +51,11 @@ type FrameStats struct {
 	SIoUMeanAfter       Float  `json:"siou_gt_mean_after"`    // … kept components
 	PPVMeanBefore       Float  `json:"ppv_mean_before"`       // mean PPV of the mask's components
 	PPVMeanAfter        Float  `json:"ppv_mean_after"`        // … of the kept components
+	// At the dataset's FPR95 threshold (the pooled score at which 95 % of all anomaly pixels are
+	// flagged): this frame's known pixels flagged, whose sum over the frames is the FPR95's
+	// numerator, and its anomaly pixels left below it. They say which frames decide FPR95.
+	KnownFlaggedAtTPR95  int `json:"known_px_flagged_at_tpr95"`
+	AnomalyMissedAtTPR95 int `json:"anomaly_px_missed_at_tpr95"`
 }
 
 // Evaluator accumulates the frames of one dataset. It is not safe for concurrent use.
@@ -55,8 +64,9 @@ type Evaluator struct {
 	pixels        PixelScores
 	before, after SegmentAccumulator
 	frames        []FrameStats
-	w, h          int  // map size of the first frame
-	mixed         bool // frames of different map sizes
+	ranges        []pixelRange // where each frame's keys sit in pixels.pos and pixels.neg, until they are sorted
+	w, h          int          // map size of the first frame
+	mixed         bool         // frames of different map sizes
 }
 
 // NewEvaluator returns an Evaluator with the size filters of the component metrics.
@@ -73,7 +83,10 @@ func (e *Evaluator) Add(in FrameInput) (FrameStats, error) {
 	}
 	pm := px.Metrics()
 	st := FrameStats{Name: in.Name, AnomalyPixels: pm.Positives, KnownPixels: pm.Negatives, PixelAP: pm.AP, PixelAUROC: pm.AUROC}
+	r := pixelRange{pos0: len(e.pixels.pos), neg0: len(e.pixels.neg)}
 	e.pixels.Merge(&px)
+	r.pos1, r.neg1 = len(e.pixels.pos), len(e.pixels.neg)
+	e.ranges = append(e.ranges, r)
 	if len(e.frames) == 0 {
 		e.w, e.h = in.W, in.H
 	} else if in.W != e.w || in.H != e.h {
@@ -150,6 +163,40 @@ func b2i(b bool) int {
 	return 0
 }
 
+// pixelRange is a frame's share of the pooled keys: pos[pos0:pos1] and neg[neg0:neg1].
+type pixelRange struct{ pos0, pos1, neg0, neg1 int }
+
+// attributeFPR95 fills each frame's pixel counts at the dataset's FPR95 threshold. It must run
+// before the pooled keys are sorted (which loses the frames' ranges); later calls keep what the
+// first found. The threshold is the score of the ⌈0.95·P⌉-th highest anomaly pixel: the first one,
+// from the highest down, where the TPR reaches 0.95, as PixelMetrics.FPR95 defines it.
+func (e *Evaluator) attributeFPR95() {
+	if e.pixels.sorted || len(e.ranges) != len(e.frames) || len(e.pixels.pos) == 0 {
+		return
+	}
+	pos := slices.Clone(e.pixels.pos)
+	slices.Sort(pos)
+	np := float64(len(pos))
+	m := int(math.Ceil(0.95 * np))
+	for m > 1 && float64(m-1)/np >= 0.95 { // the smallest count whose TPR is ≥ 0.95 in float64
+		m--
+	}
+	for float64(m)/np < 0.95 {
+		m++
+	}
+	thr := pos[len(pos)-m]
+	for i, r := range e.ranges {
+		f := &e.frames[i]
+		f.KnownFlaggedAtTPR95, f.AnomalyMissedAtTPR95 = 0, 0
+		for _, k := range e.pixels.neg[r.neg0:r.neg1] {
+			f.KnownFlaggedAtTPR95 += b2i(k >= thr)
+		}
+		for _, k := range e.pixels.pos[r.pos0:r.pos1] {
+			f.AnomalyMissedAtTPR95 += b2i(k < thr)
+		}
+	}
+}
+
 // Frames returns the number of frames added.
 func (e *Evaluator) Frames() int { return len(e.frames) }
 
@@ -201,6 +248,7 @@ const curvePoints = 1000
 
 // Result computes the dataset's measures over the frames added so far.
 func (e *Evaluator) Result(name, dir string, total int) *DatasetResult {
+	e.attributeFPR95()
 	r := &DatasetResult{Name: name, Dir: dir, Frames: len(e.frames), FramesTotal: total,
 		Pixel: e.pixels.Metrics(), PixelRef: e.pixels.Reference(),
 		Before: e.before.Metrics(), After: e.after.Metrics(), PerFrame: e.frames}

@@ -3,8 +3,10 @@ package oodeval
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,5 +178,72 @@ func TestOverlay(t *testing.T) {
 	}
 	if err := Overlay(image.NewRGBA(image.Rect(0, 0, 3, 3)), in); !errors.Is(err, ErrInput) {
 		t.Errorf("wrong-size image: %v", err)
+	}
+}
+
+// TestFPR95Attribution: the frames' known pixels flagged at the FPR95 threshold add up to the
+// FPR95's numerator, and each frame's counts match a brute-force count at that threshold.
+func TestFPR95Attribution(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const w, h = 16, 8
+	e := NewEvaluator(SizeFilter{})
+	var frames []FrameInput
+	for f := range 5 {
+		in := FrameInput{Name: fmt.Sprint("f", f), W: w, H: h, Threshold: 0.7, Components: make([]int32, w*h)}
+		for range w * h {
+			l := uint8(Known)
+			switch rng.IntN(10) {
+			case 0, 1:
+				l = Anomaly
+			case 2:
+				l = Void
+			}
+			in.Labels = append(in.Labels, l)
+			// Frame 3's known pixels score high: it should hold most of the flagged ones. Ties
+			// (scores on a 1/32 grid) exercise the ≥.
+			s := float32(rng.IntN(32)) / 32
+			if l == Anomaly {
+				s = min(1, s+0.4)
+			} else if f == 3 {
+				s = min(1, s+0.5)
+			}
+			in.Score = append(in.Score, s)
+		}
+		if _, err := e.Add(in); err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, in)
+	}
+	r := e.Result("d", "dir", 5)
+	thr := float32(r.Pixel.FPR95Threshold)
+	flagged, known := 0, 0
+	for i, in := range frames {
+		wantK, wantA := 0, 0
+		for j, l := range in.Labels {
+			switch {
+			case l == Known:
+				known++
+				wantK += b2i(in.Score[j] >= thr)
+			case l == Anomaly:
+				wantA += b2i(in.Score[j] < thr)
+			}
+		}
+		got := r.PerFrame[i]
+		if got.KnownFlaggedAtTPR95 != wantK || got.AnomalyMissedAtTPR95 != wantA {
+			t.Errorf("frame %d: flagged %d missed %d, want %d and %d (threshold %g)", i, got.KnownFlaggedAtTPR95, got.AnomalyMissedAtTPR95, wantK, wantA, thr)
+		}
+		flagged += got.KnownFlaggedAtTPR95
+	}
+	if fpr := float64(flagged) / float64(known); math.Abs(fpr-float64(r.Pixel.FPR95)) > 1e-12 {
+		t.Fatalf("flagged known pixels give FPR %g, FPR95 is %g", fpr, float64(r.Pixel.FPR95))
+	}
+	if r.PerFrame[3].KnownFlaggedAtTPR95 <= r.PerFrame[0].KnownFlaggedAtTPR95 {
+		t.Fatalf("frame 3 (high known scores) flagged %d, frame 0 %d", r.PerFrame[3].KnownFlaggedAtTPR95, r.PerFrame[0].KnownFlaggedAtTPR95)
+	}
+	// A second Result (the keys are sorted now) keeps the counts.
+	again := e.Result("d", "dir", 5).PerFrame[3]
+	if again.KnownFlaggedAtTPR95 != r.PerFrame[3].KnownFlaggedAtTPR95 || again.AnomalyMissedAtTPR95 != r.PerFrame[3].AnomalyMissedAtTPR95 {
+		t.Fatalf("second Result: %d and %d, first %d and %d", again.KnownFlaggedAtTPR95, again.AnomalyMissedAtTPR95,
+			r.PerFrame[3].KnownFlaggedAtTPR95, r.PerFrame[3].AnomalyMissedAtTPR95)
 	}
 }

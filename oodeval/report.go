@@ -211,10 +211,18 @@ func (r *Report) markdownAnomaly(b *strings.Builder) {
 			fa.Components, fa.FalseComponents, fa.KeptComponents, fa.KeptFalseComponents, f3(fa.FalsePerFrame), f3(fa.KeptFalsePerFrame))
 	}
 	for _, d := range r.Datasets {
-		fmt.Fprintf(b, "\n## Frames of %s\n\n| frame | instances | hit mask | hit kept | components | false | kept | kept false | pixel AP |\n|---|---|---|---|---|---|---|---|---|\n", d.Name)
+		fmt.Fprintf(b, "\n## Frames of %s\n\n", d.Name)
+		b.WriteString("At TPR 95 %: at the dataset's FPR95 threshold, the frame's known pixels flagged (and their share of all the " +
+			"dataset's flagged known pixels, the FPR95's numerator) and its anomaly pixels missed: the frames that decide FPR95.\n\n")
+		b.WriteString("| frame | instances | hit mask | hit kept | components | false | kept | kept false | pixel AP | known flagged at TPR 95 % (share) | anomaly missed at TPR 95 % (share of the frame's) |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+		flagged := 0
 		for _, f := range d.PerFrame {
-			fmt.Fprintf(b, "| %s | %d | %d | %d | %d | %d | %d | %d | %s |\n", f.Name, f.Instances, f.InstancesHitMask, f.InstancesHitKept,
-				f.Components, f.FalseComponents, f.KeptComponents, f.KeptFalseComponents, f3(f.PixelAP))
+			flagged += f.KnownFlaggedAtTPR95
+		}
+		for _, f := range d.PerFrame {
+			fmt.Fprintf(b, "| %s | %d | %d | %d | %d | %d | %d | %d | %s | %d (%s) | %d (%s) |\n", f.Name, f.Instances, f.InstancesHitMask, f.InstancesHitKept,
+				f.Components, f.FalseComponents, f.KeptComponents, f.KeptFalseComponents, f3(f.PixelAP),
+				f.KnownFlaggedAtTPR95, f3(ratio(f.KnownFlaggedAtTPR95, flagged)), f.AnomalyMissedAtTPR95, f3(ratio(f.AnomalyMissedAtTPR95, f.AnomalyPixels)))
 		}
 	}
 }
