@@ -144,6 +144,10 @@ func Load(path string) (Run, error) {
 // Parse reads YAML over the defaults and validates the result.
 func Parse(data []byte) (Run, error) {
 	c := Default()
+	data, err := bareDurations(data)
+	if err != nil {
+		return Run{}, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {

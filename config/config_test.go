@@ -150,6 +150,8 @@ func TestParseSize(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("sources: [synth]\nbatch: 2\n"))
 	f.Add([]byte("threshold: .5\ncorridor: '0,0;1,0;1,1'"))
+	f.Add([]byte("segment: 0\nclip_pre: 0 # none\n{a: 1}"))
+	f.Add([]byte("{clip_pre: 0, clip_post: 0}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(data)
 		if err == nil && c.Validate() != nil {

@@ -2,6 +2,7 @@ package event
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -56,6 +57,7 @@ type trackState struct {
 	// The active emergency: its event id and its anomaly's track, for the clear that ends it.
 	emergencyID string
 	trackID     int
+	last        Header // the last frame's header, for EndAll's clears
 }
 
 // NewTracker checks cfg and returns a tracker.
@@ -118,6 +120,7 @@ func (t *Tracker) Update(hdr Header, anoms []Anomaly, best int) Event {
 		st = &trackState{}
 		t.sources[hdr.Source] = st
 	}
+	st.last = hdr
 	hit := best >= 0
 	st.hist <<= 1
 	if hit {
@@ -171,6 +174,28 @@ func (t *Tracker) End(hdr Header) Event {
 		return nil
 	}
 	return t.clear(st, hdr)
+}
+
+// EndAll forgets every source, as End does, for a run that stops without ending its sources
+// (stopped in a hurry, or failed). It returns the Clear events of the emergencies still open, in
+// the order of their source ids, each at its source's last updated frame, so that no emergency
+// outlives the run unclosed.
+func (t *Tracker) EndAll() []*Clear {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ids := make([]string, 0, len(t.sources))
+	for id := range t.sources {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var clears []*Clear
+	for _, id := range ids {
+		if st := t.sources[id]; st.active {
+			clears = append(clears, t.clear(st, st.last))
+		}
+		delete(t.sources, id)
+	}
+	return clears
 }
 
 func popcount(x uint64) int {

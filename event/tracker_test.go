@@ -157,3 +157,56 @@ func TestTrackerEnd(t *testing.T) {
 		t.Fatalf("unknown source: %v", e)
 	}
 }
+
+// TestTrackerEndAll: ending every source clears each open emergency (at its source's last frame,
+// naming its emergency and track), says nothing for idle sources, and forgets them all.
+func TestTrackerEndAll(t *testing.T) {
+	tr, err := NewTracker(TrackerConfig{Corridor: DefaultCorridor(), MinArea: 1, K: 1, N: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	feed := func(src string, frame uint64, track int) Event {
+		var a []Anomaly
+		if track > 0 {
+			a = []Anomaly{{Area: 10, Centroid: [2]float64{50, 90}, TrackID: track}}
+		}
+		hdr := Header{Source: src, Frame: frame, CaptureTS: At(t0.Add(time.Duration(frame) * 100 * time.Millisecond))}
+		return tr.Update(hdr, a, tr.Mark(a, 100, 100))
+	}
+	emB := feed("b", 2, 5)
+	emA := feed("a", 10, 7)
+	feed("a", 11, 7) // still in the emergency: the clear comes at the last frame
+	feed("b", 5, 5)
+	feed("idle", 0, 0)
+	if emA == nil || emB == nil {
+		t.Fatalf("no emergencies: a %v, b %v", emA, emB)
+	}
+	clears := tr.EndAll()
+	if len(clears) != 2 {
+		t.Fatalf("%d clears, want 2 (a and b): %+v", len(clears), clears)
+	}
+	want := []struct {
+		src         string
+		frame, from uint64
+		em          Event
+		track       int
+		durMS       float64
+	}{{"a", 11, 10, emA, 7, 100}, {"b", 5, 2, emB, 5, 300}}
+	for i, w := range want {
+		c := clears[i]
+		if c.Type != TypeClear || c.Source != w.src || c.Frame != w.frame || c.SinceFrame != w.from ||
+			c.EmergencyID != w.em.Head().ID || c.TrackID != w.track || c.DurationMS != w.durMS || c.ID == "" || c.ID == w.em.Head().ID {
+			t.Errorf("clear %d: %+v, want source %s frame %d since %d emergency %s track %d duration %v ms",
+				i, c, w.src, w.frame, w.from, w.em.Head().ID, w.track, w.durMS)
+		}
+	}
+	for _, src := range []string{"a", "b", "idle"} {
+		if tr.Active(src) {
+			t.Errorf("%s still active after EndAll", src)
+		}
+	}
+	if again := tr.EndAll(); len(again) != 0 {
+		t.Errorf("second EndAll: %+v", again)
+	}
+}

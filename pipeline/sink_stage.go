@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/metaood/metaood/event"
@@ -19,9 +21,15 @@ func (p *run) sinkStage(ctx context.Context, in <-chan *Result, queues map[strin
 	sinks := make([]Sink, len(p.cfg.Sinks))
 	copy(sinks, p.cfg.Sinks)
 	var held []ctrlMsg // source events waiting for their source's frames
+	// "opened" and "reconnected" events released but not yet emitted: each waits for its source's
+	// next frame, whose number it carries (a replay may start at any frame).
+	starts := map[string]*event.SourceState{}
+	lastSeq := map[string]uint64{} // a source event's frame: the last frame of its source delivered before it
+	open := openEmergencies{}
 	defer func() {
 		close(p.sinkDone)
-		p.drainCtrl(sinks, &held)
+		p.drainCtrl(sinks, held, starts, lastSeq, open)
+		p.clearOpen(sinks, lastSeq, open) // a hurried or failed run: no emergency is left without its clear
 		for _, s := range sinks {
 			if s == nil {
 				continue
@@ -40,21 +48,11 @@ func (p *run) sinkStage(ctx context.Context, in <-chan *Result, queues map[strin
 	}
 	fpsStart, fpsCount, fps := time.Now(), 0, 0.0
 	delivered := map[string]uint64{}
-	lastSeq := map[string]uint64{} // a source event's frame: the last frame of its source delivered before it
 	release := func() {
 		kept := held[:0]
 		for _, c := range held {
 			if delivered[c.e.Source] >= c.after {
-				c.e.Frame = lastSeq[c.e.Source]
-				if c.e.State == event.StateEnded || c.e.State == event.StateLost {
-					p.tracks.End(c.e.Source)
-					if tr := p.cfg.Tracker; tr != nil {
-						if cl := tr.End(c.e.Header); cl != nil {
-							p.emit(sinks, cl) // the emergency ends with its source
-						}
-					}
-				}
-				p.emit(sinks, c.e)
+				p.releaseSource(sinks, c.e, starts, lastSeq, open)
 			} else {
 				kept = append(kept, c)
 			}
@@ -74,7 +72,14 @@ func (p *run) sinkStage(ctx context.Context, in <-chan *Result, queues map[strin
 				p.m.fps.Set(fps)
 			}
 			r.FPS, r.Latency = fps, now.Sub(r.Frame.Captured)
-			p.deliver(sinks, r)
+			held = p.takeCtrl(held) // the source events sent before this frame was read come first
+			release()
+			if st := starts[r.Frame.Source]; st != nil {
+				delete(starts, r.Frame.Source)
+				st.Frame = r.Frame.Seq
+				p.emit(sinks, st, open)
+			}
+			p.deliver(sinks, r, open)
 			delivered[r.Frame.Source]++
 			lastSeq[r.Frame.Source] = r.Frame.Seq
 			release()
@@ -85,14 +90,14 @@ func (p *run) sinkStage(ctx context.Context, in <-chan *Result, queues map[strin
 			for name, l := range queues {
 				p.m.queue.WithLabelValues(name).Set(float64(l()))
 			}
-			p.emit(sinks, p.stats(fps))
+			p.emit(sinks, p.stats(fps), open)
 		case <-ctx.Done():
 			return nil
 		}
 	}
 }
 
-func (p *run) deliver(sinks []Sink, r *Result) {
+func (p *run) deliver(sinks []Sink, r *Result, open openEmergencies) {
 	t0 := time.Now()
 	for i, s := range sinks {
 		if s == nil {
@@ -103,7 +108,7 @@ func (p *run) deliver(sinks []Sink, r *Result) {
 		}
 	}
 	for _, e := range r.Events {
-		p.emit(sinks, e)
+		p.emit(sinks, e, open)
 	}
 	p.m.Observe(StageSink, time.Since(t0))
 	p.m.Observe(StageTotal, time.Since(r.Frame.Captured))
@@ -147,10 +152,11 @@ func (p *run) recycle(f *frame.Frame) {
 }
 
 // emit stamps the emit time, the version and id (in the order of the frames: replay ids are
-// deterministic), marshals e once and hands it to every sink.
-func (p *run) emit(sinks []Sink, e event.Event) {
+// deterministic), marshals e once and hands it to every sink; open follows the emergencies.
+func (p *run) emit(sinks []Sink, e event.Event, open openEmergencies) {
 	e.Head().EmitTS = event.At(time.Now())
 	p.ids.Stamp(e.Head())
+	open.note(e)
 	line, err := event.Marshal(e)
 	if err != nil { // only a NaN can do this; keep going without the event
 		p.log.Error("event not encodable", "type", e.Head().Type, "err", err)
@@ -182,19 +188,59 @@ func (p *run) addSinkError(err error) {
 	p.mu.Unlock()
 }
 
-// drainCtrl emits the source events still held or queued when the sink stage ends.
-func (p *run) drainCtrl(sinks []Sink, held *[]ctrlMsg) {
-	for _, c := range *held {
-		p.emit(sinks, c.e)
+// drainCtrl emits, when the sink stage ends, the source events still waiting: the starts, then
+// those held or queued, at their source's last delivered frame.
+func (p *run) drainCtrl(sinks []Sink, held []ctrlMsg, starts map[string]*event.SourceState, lastSeq map[string]uint64, open openEmergencies) {
+	for _, src := range slices.Sorted(maps.Keys(starts)) {
+		st := starts[src]
+		st.Frame = lastSeq[src]
+		p.emit(sinks, st, open)
 	}
+	clear(starts)
+	for _, c := range p.takeCtrl(held) {
+		p.releaseSource(sinks, c.e, starts, lastSeq, open)
+	}
+	for _, src := range slices.Sorted(maps.Keys(starts)) { // released just now: no frame to wait for
+		starts[src].Frame = lastSeq[src]
+		p.emit(sinks, starts[src], open)
+	}
+}
+
+// takeCtrl appends the source events queued now to held.
+func (p *run) takeCtrl(held []ctrlMsg) []ctrlMsg {
 	for {
 		select {
 		case c := <-p.ctrl:
-			p.emit(sinks, c.e)
+			held = append(held, c)
 		default:
-			return
+			return held
 		}
 	}
+}
+
+// releaseSource emits a source event whose source's earlier frames have all been delivered. A
+// start waits in starts for its source's next frame; an end first emits the start still waiting
+// (a stream without frames) and the clear of the source's emergency, so none stays open.
+func (p *run) releaseSource(sinks []Sink, e *event.SourceState, starts map[string]*event.SourceState, lastSeq map[string]uint64, open openEmergencies) {
+	if st := starts[e.Source]; st != nil {
+		delete(starts, e.Source)
+		st.Frame = lastSeq[e.Source]
+		p.emit(sinks, st, open)
+	}
+	if e.State == event.StateOpened || e.State == event.StateReconnected {
+		starts[e.Source] = e
+		return
+	}
+	e.Frame = lastSeq[e.Source]
+	if e.State == event.StateEnded || e.State == event.StateLost {
+		p.tracks.End(e.Source)
+		if tr := p.cfg.Tracker; tr != nil {
+			if cl := tr.End(e.Header); cl != nil {
+				p.emit(sinks, cl, open) // the emergency ends with its source
+			}
+		}
+	}
+	p.emit(sinks, e, open)
 }
 
 func (p *run) stats(fps float64) event.Event {
