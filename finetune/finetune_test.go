@@ -395,3 +395,71 @@ func TestScaleHeadKeepsArgmax(t *testing.T) {
 		}
 	}
 }
+
+// TestEnsemble: one member computes what its head does; two average their temperatures; heads
+// that cannot be averaged are refused.
+func TestEnsemble(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 15))
+	random := func(seed uint64) *Head {
+		h := NewHead([]string{"f"}, 3, 4, 5, true, seed)
+		for l := range 3 {
+			for i := range h.W[l] {
+				h.W[l][i] = float32(rng.NormFloat64())
+			}
+		}
+		return h
+	}
+	const n = 20
+	feat, scores := make([]float32, 3*n), make([]float32, 5*n)
+	for i := range feat {
+		feat[i] = float32(rng.NormFloat64())
+	}
+	for i := range scores {
+		scores[i] = float32(rng.NormFloat64() * 4)
+	}
+	a, b := random(1), random(2)
+	one, err := NewEnsemble([]*Head{a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := slices.Clone(scores), slices.Clone(scores)
+	one.Apply(feat, got, n)
+	a.Apply(feat, want, n)
+	if !slices.Equal(got, want) {
+		t.Fatalf("one-head ensemble %v, head %v", got[:5], want[:5])
+	}
+	two, err := NewEnsemble([]*Head{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = slices.Clone(scores)
+	two.Apply(feat, got, n)
+	x, z1, z2, o := make([]float32, 3), make([]float32, 4), make([]float32, 4), make([]float32, 1)
+	for j := range n {
+		for c := range 3 {
+			x[c] = feat[c*n+j]
+		}
+		a.pixel(x, z1, z2, o)
+		sa := sigmoid(o[0])
+		b.pixel(x, z1, z2, o)
+		temp := sa + sigmoid(o[0]) // (2/2)·(σa + σb)
+		for c := range 5 {
+			if w := scores[c*n+j] * temp; math.Abs(float64(got[c*n+j]-w)) > 1e-5*math.Max(1, math.Abs(float64(w))) {
+				t.Fatalf("pixel %d class %d: %g, want %g", j, c, got[c*n+j], w)
+			}
+		}
+	}
+	if two.Params() != 2*a.Params() {
+		t.Fatalf("params %d, want %d", two.Params(), 2*a.Params())
+	}
+	add := NewHead([]string{"f"}, 3, 4, 5, false, 3)
+	other := NewHead([]string{"g"}, 3, 4, 5, true, 4)
+	for _, c := range []struct {
+		name  string
+		heads []*Head
+	}{{"none", nil}, {"additive", []*Head{a, add}}, {"other inputs", []*Head{a, other}}} {
+		if _, err := NewEnsemble(c.heads); !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: %v, want ErrConfig", c.name, err)
+		}
+	}
+}

@@ -69,29 +69,59 @@ func InputNodes(m *onnx.Model, inputs []string, scores, prefix string, context i
 // convolutions, and added to scores, the value the final upsampling (or the output) reads;
 // every reader of scores except Shape nodes reads the sum instead.
 func (h *Head) Insert(m *onnx.Model, scores string) error {
-	g := m.Proto.GetGraph()
-	prefix := "metaood_head"
-	add := func(name string, dims []int64, data []float32) error {
-		t, err := onnx.FloatTensor(name, dims, data)
-		if err != nil {
-			return err
-		}
-		g.Initializer = append(g.Initializer, t)
-		return nil
-	}
-	dims := h.dims()
-	for l := range 3 {
-		if err := add(fmt.Sprintf("%s.w%d", prefix, l), []int64{int64(dims[l][0]), int64(dims[l][1]), 1, 1}, h.W[l]); err != nil {
-			return err
-		}
-		if err := add(fmt.Sprintf("%s.b%d", prefix, l), []int64{int64(dims[l][0])}, h.B[l]); err != nil {
-			return err
-		}
+	const prefix = "metaood_head"
+	if err := h.addWeights(m, prefix); err != nil {
+		return err
 	}
 	x, nodes, err := InputNodes(m, h.Inputs, scores, prefix, h.Context)
 	if err != nil {
 		return err
 	}
+	z, mlp := h.convNodes(prefix, x)
+	nodes = append(nodes, mlp...)
+	sum := prefix + ".sum"
+	if h.Scale {
+		two, err := onnx.FloatTensor(prefix+".two_f", []int64{1}, []float32{2})
+		if err != nil {
+			return err
+		}
+		m.Proto.GetGraph().Initializer = append(m.Proto.GetGraph().Initializer, two)
+		nodes = append(nodes, &NodeSpec{op: "Sigmoid", inputs: []string{z}, output: prefix + ".sig"},
+			&NodeSpec{op: "Mul", inputs: []string{prefix + ".sig", prefix + ".two_f"}, output: prefix + ".scale"},
+			&NodeSpec{op: "Mul", inputs: []string{scores, prefix + ".scale"}, output: sum})
+	} else {
+		nodes = append(nodes, &NodeSpec{op: "Add", inputs: []string{scores, z}, output: sum})
+	}
+	return splice(m, scores, sum, prefix, nodes)
+}
+
+// addWeights adds the head's weights to m as initializers named prefix.wL and prefix.bL.
+func (h *Head) addWeights(m *onnx.Model, prefix string) error {
+	g := m.Proto.GetGraph()
+	dims := h.dims()
+	for l := range 3 {
+		for _, t := range []struct {
+			name string
+			dims []int64
+			data []float32
+		}{
+			{fmt.Sprintf("%s.w%d", prefix, l), []int64{int64(dims[l][0]), int64(dims[l][1]), 1, 1}, h.W[l]},
+			{fmt.Sprintf("%s.b%d", prefix, l), []int64{int64(dims[l][0])}, h.B[l]},
+		} {
+			tensor, err := onnx.FloatTensor(t.name, t.dims, t.data)
+			if err != nil {
+				return err
+			}
+			g.Initializer = append(g.Initializer, tensor)
+		}
+	}
+	return nil
+}
+
+// convNodes returns the nodes of the head's three 1×1 convolutions (ReLU between) on x, reading
+// the weights addWeights named, and the name of their output.
+func (h *Head) convNodes(prefix, x string) (string, []*NodeSpec) {
+	var nodes []*NodeSpec
 	for l := range 3 {
 		out := fmt.Sprintf("%s.z%d", prefix, l)
 		nodes = append(nodes, &NodeSpec{op: "Conv", inputs: []string{x, fmt.Sprintf("%s.w%d", prefix, l), fmt.Sprintf("%s.b%d", prefix, l)}, output: out})
@@ -101,21 +131,19 @@ func (h *Head) Insert(m *onnx.Model, scores string) error {
 			x += ".relu"
 		}
 	}
-	sum := prefix + ".sum"
-	if h.Scale {
-		two, err := onnx.FloatTensor(prefix+".two_f", []int64{1}, []float32{2})
-		if err != nil {
-			return err
+	return x, nodes
+}
+
+// splice puts nodes (named prefix.0, prefix.1, …) right after the producer of scores, so the graph
+// stays sorted, and makes every reader of scores except Shape nodes read sum instead.
+func splice(m *onnx.Model, scores, sum, prefix string, nodes []*NodeSpec) error {
+	g := m.Proto.GetGraph()
+	for _, o := range g.GetOutput() {
+		if o.GetName() == scores {
+			return fmt.Errorf("%w: the head cannot add to a graph output directly (%q)", ErrCut, scores)
 		}
-		g.Initializer = append(g.Initializer, two)
-		nodes = append(nodes, &NodeSpec{op: "Sigmoid", inputs: []string{x}, output: prefix + ".sig"},
-			&NodeSpec{op: "Mul", inputs: []string{prefix + ".sig", prefix + ".two_f"}, output: prefix + ".scale"},
-			&NodeSpec{op: "Mul", inputs: []string{scores, prefix + ".scale"}, output: sum})
-	} else {
-		nodes = append(nodes, &NodeSpec{op: "Add", inputs: []string{scores, x}, output: sum})
 	}
 	readers := m.Consumers(scores)
-	// Insert the head right after the node that produces scores (the graph stays sorted).
 	pos := len(g.Node)
 	if p := m.Producer(scores); p != nil {
 		for i, n := range g.Node {
@@ -137,11 +165,6 @@ func (h *Head) Insert(m *onnx.Model, scores string) error {
 			if in == scores {
 				r.Input[i] = sum
 			}
-		}
-	}
-	for _, o := range g.GetOutput() {
-		if o.GetName() == scores {
-			return fmt.Errorf("%w: the head cannot add to a graph output directly (%q)", ErrCut, scores)
 		}
 	}
 	return nil

@@ -32,6 +32,7 @@ type headRun struct {
 	inputs                       []string
 	hidden, k, workers, epochs   int
 	scale                        bool
+	ensemble                     int // heads trained and averaged (ensemble; 0 or 1: one head)
 	context                      int
 	lr, lambda                   float64
 	pf                           *proxyFlags
@@ -80,18 +81,78 @@ func trainWithHead(ctx context.Context, r *headRun) error {
 		return err
 	}
 	cache := &finetune.Cache{Dir: r.cacheDir}
-	samples, shares, err := samplePixels(ctx, eng, comp, r, baseSHA, cache)
-	if err != nil {
+	started := time.Now()
+	members := max(r.ensemble, 1)
+	var heads []*finetune.Head
+	var losses, data []string
+	for k := range members {
+		// Member k: its own composites (seed + k) and its own initialisation and pixel order.
+		seed := r.pf.seed + uint64(k)
+		comp.Seed = seed
+		if members > 1 {
+			fmt.Fprintf(os.Stderr, "ensemble head %d/%d (seed %d)\n", k+1, members, seed)
+		}
+		head, loss, desc, err := trainMember(ctx, r, eng, comp, baseSHA, cache, seed)
+		if err != nil {
+			return err
+		}
+		heads = append(heads, head)
+		losses = append(losses, loss)
+		data = append(data, desc)
+	}
+	comp.Seed = r.pf.seed
+	tuned := &onnx.Model{Proto: proto.Clone(r.base.Proto).(*pb.ModelProto)}
+	var model headModel = heads[0]
+	desc := headDesc(heads[0], r.tail.Scores)
+	if members > 1 {
+		ens, err := finetune.NewEnsemble(heads)
+		if err != nil {
+			return err
+		}
+		model = ens
+		desc = fmt.Sprintf("ensemble of %d heads whose temperatures are averaged, each a %s", members, desc)
+	}
+	if err := model.Insert(tuned, r.tail.Scores); err != nil {
 		return err
 	}
+	meta := map[string]string{
+		"metaood.finetune.base_model":    filepath.Base(r.model),
+		"metaood.finetune.base_sha256":   baseSHA,
+		"metaood.finetune.head":          desc,
+		"metaood.finetune.command":       "metaood train ood " + provenanceArgs(r.args),
+		"metaood.finetune.data":          strings.Join(data, "; "),
+		"metaood.finetune.epoch_losses":  strings.Join(losses, "; "),
+		"metaood.finetune.train_seconds": fmt.Sprintf("%.0f", time.Since(started).Seconds()),
+	}
+	if err := saveModel(tuned, meta, r.out); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s (%d weights trained in %.0f s)\n", r.out, model.Params(), time.Since(started).Seconds())
+	return verifyHead(r, eng, comp, model)
+}
+
+// headModel is one head or an ensemble of them, as trainWithHead writes it into the graph.
+type headModel interface {
+	Apply(features, scores []float32, n int)
+	Insert(m *onnx.Model, scores string) error
+	Params() int
+}
+
+// trainMember trains one head on the composites of comp (its seed set by the caller) and returns
+// it with its epoch losses and a description of its data for the model's provenance.
+func trainMember(ctx context.Context, r *headRun, eng *infer.Engine, comp *finetune.Composer, baseSHA string, cache *finetune.Cache, seed uint64) (*finetune.Head, string, string, error) {
+	samples, shares, err := samplePixels(ctx, eng, comp, r, baseSHA, cache)
+	if err != nil {
+		return nil, "", "", err
+	}
 	fmt.Fprintf(os.Stderr, "%d training pixels (%d features each) from %d composites\n", samples.Len(), samples.Dim, r.pf.count)
-	head := finetune.NewHead(r.inputs, samples.Dim, r.hidden, r.tail.Out, r.scale, r.pf.seed)
+	head := finetune.NewHead(r.inputs, samples.Dim, r.hidden, r.tail.Out, r.scale, seed)
 	head.Context = r.context
 	started := time.Now()
 	var losses []string
 	bar := progress.New(os.Stderr, 0)
 	hist, err := finetune.TrainHead(ctx, head, samples, finetune.HeadConfig{Classes: r.k, Lambda: r.lambda, LR: r.lr, Epochs: r.epochs,
-		Workers: r.workers, Seed: r.pf.seed,
+		Workers: r.workers, Seed: seed,
 		Progress: func(ep, st, steps int, l float64) {
 			bar.SetTotal(r.epochs * steps)
 			bar.Update(ep*steps+st, fmt.Sprintf("epoch %d/%d step %d/%d loss %.4f", ep+1, r.epochs, st, steps, l))
@@ -103,28 +164,12 @@ func trainWithHead(ctx context.Context, r *headRun) error {
 		}})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("interrupted after %d epochs (features stay cached: a rerun skips extraction): %w", len(hist), err)
+			return nil, "", "", fmt.Errorf("interrupted after %d epochs (features stay cached: a rerun skips extraction): %w", len(hist), err)
 		}
-		return err
+		return nil, "", "", err
 	}
-	tuned := &onnx.Model{Proto: proto.Clone(r.base.Proto).(*pb.ModelProto)}
-	if err := head.Insert(tuned, r.tail.Scores); err != nil {
-		return err
-	}
-	meta := map[string]string{
-		"metaood.finetune.base_model":    filepath.Base(r.model),
-		"metaood.finetune.base_sha256":   baseSHA,
-		"metaood.finetune.head":          headDesc(head, r.tail.Scores),
-		"metaood.finetune.command":       "metaood train ood " + provenanceArgs(r.args),
-		"metaood.finetune.data":          fmt.Sprintf("%d composites (%d backgrounds, %d proxies, share %s, mean %.3f), %d pixels, seed %d", r.pf.count, len(comp.Backgrounds), len(comp.Proxies), comp.Regime.Name, shares, samples.Len(), r.pf.seed),
-		"metaood.finetune.epoch_losses":  strings.Join(losses, ","),
-		"metaood.finetune.train_seconds": fmt.Sprintf("%.0f", time.Since(started).Seconds()),
-	}
-	if err := saveModel(tuned, meta, r.out); err != nil {
-		return err
-	}
-	fmt.Printf("wrote %s (head of %d weights trained in %.0f s)\n", r.out, head.Params(), time.Since(started).Seconds())
-	return verifyHead(r, eng, comp, head)
+	data := fmt.Sprintf("%d composites (%d backgrounds, %d proxies, share %s, mean %.3f), %d pixels, seed %d", r.pf.count, len(comp.Backgrounds), len(comp.Proxies), comp.Regime.Name, shares, samples.Len(), seed)
+	return head, strings.Join(losses, ","), data, nil
 }
 
 // samplePixels extracts (or reads from the cache) each composite's sampled pixels.
@@ -203,7 +248,7 @@ func samplePixels(ctx context.Context, eng *infer.Engine, comp *finetune.Compose
 
 // verifyHead checks ONNX Runtime on the written model against the Go computation (original
 // scores + head, upsampled) on a composite training did not use.
-func verifyHead(r *headRun, front *infer.Engine, comp *finetune.Composer, head *finetune.Head) error {
+func verifyHead(r *headRun, front *infer.Engine, comp *finetune.Composer, head headModel) error {
 	c, err := comp.Compose(r.pf.count)
 	if err != nil {
 		return err
@@ -216,7 +261,7 @@ func verifyHead(r *headRun, front *infer.Engine, comp *finetune.Composer, head *
 	o := fo[0]
 	n := o.H * o.W
 	scores := append([]float32(nil), o.Data[(o.C-r.tail.Out)*n:]...)
-	head.Apply(o.Data[:head.In*n], scores, n)
+	head.Apply(o.Data[:(o.C-r.tail.Out)*n], scores, n)
 	oh, ow := o.H, o.W
 	o.Release()
 	if r.tail.OutW > 0 {

@@ -36,6 +36,7 @@ func trainOOD(ctx context.Context, args []string) error {
 	headIn := fs.StringArray("head-input", nil, "value the head reads (repeatable; resized to the class scores' size and concatenated; default: the tail's cut)")
 	headCtx := fs.Int("head-context", 0, "also feed the head each input averaged over a KxK window (odd K > 1; 0 = none): context for a per-pixel head")
 	headMode := fs.String("head-mode", "scale", "scale: the head sets a per-pixel temperature (never changes the predicted class); add: it adds to the class scores")
+	ensemble := fs.Int("ensemble", 1, "with --head-mode scale: train this many heads, each on its own composites (seeds --seed, --seed+1, …), and average their temperatures")
 	pf := addProxyFlags(fs, 160)
 	epochs := fs.Int("epochs", 6, "passes over the images")
 	batch := fs.Int("batch", 4, "images per Adam step when training the tail (a head takes 1024 sampled pixels a step)")
@@ -60,6 +61,18 @@ func trainOOD(ctx context.Context, args []string) error {
 	}
 	if *classes < 0 {
 		return fmt.Errorf("%w: --classes %d: want 0 (all) or a positive count", errUsage, *classes)
+	}
+	if *headMode != "scale" && *headMode != "add" {
+		return fmt.Errorf("%w: --head-mode %q: want scale or add", errUsage, *headMode)
+	}
+	if *ensemble < 1 || *ensemble > 16 {
+		return fmt.Errorf("%w: --ensemble %d: want 1 (one head) to 16 heads", errUsage, *ensemble)
+	}
+	if *ensemble > 1 && (*hidden == 0 || *headMode != "scale") {
+		return fmt.Errorf("%w: --ensemble %d averages temperature heads: it needs --head N and --head-mode scale", errUsage, *ensemble)
+	}
+	if *headCtx < 0 || (*headCtx > 1 && *headCtx%2 == 0) {
+		return fmt.Errorf("%w: --head-context %d: want an odd window size, or 0", errUsage, *headCtx)
 	}
 	raw, err := infer.LoadModel(*model)
 	if err != nil {
@@ -87,19 +100,13 @@ func trainOOD(ctx context.Context, args []string) error {
 	if nw <= 0 {
 		nw = runtime.NumCPU()
 	}
-	if *headMode != "scale" && *headMode != "add" {
-		return fmt.Errorf("%w: --head-mode %q: want scale or add", errUsage, *headMode)
-	}
-	if *headCtx < 0 || (*headCtx > 1 && *headCtx%2 == 0) {
-		return fmt.Errorf("%w: --head-context %d: want an odd window size, or 0", errUsage, *headCtx)
-	}
 	if *hidden > 0 {
 		inputs := *headIn
 		if len(inputs) == 0 {
 			inputs = []string{orig.Cut}
 		}
 		return trainWithHead(ctx, &headRun{model: *model, preset: *preset, out: *out, cacheDir: *cacheDir, raw: raw, base: base,
-			tail: orig, inputs: inputs, hidden: *hidden, scale: *headMode == "scale", context: *headCtx, k: k, workers: nw, epochs: *epochs, lr: *lr, lambda: *lambda, pf: pf, args: args})
+			tail: orig, inputs: inputs, hidden: *hidden, scale: *headMode == "scale", ensemble: *ensemble, context: *headCtx, k: k, workers: nw, epochs: *epochs, lr: *lr, lambda: *lambda, pf: pf, args: args})
 	}
 	if *hidden < 0 {
 		return fmt.Errorf("%w: --head %d: want a width, or 0 for none", errUsage, *hidden)

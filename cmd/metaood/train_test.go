@@ -77,6 +77,33 @@ func TestTrainOODHeadReal(t *testing.T) {
 	}
 }
 
+// TestTrainOODEnsembleReal: --ensemble 2 trains two temperature heads on their own composites and
+// writes both, averaged, into the graph; ONNX Runtime running it agrees with the Go forward pass
+// (checked inside the command).
+func TestTrainOODEnsembleReal(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "ens.onnx")
+	args, _ := realTrainArgs(t, dir, out, "--epochs", "1", "--head", "8", "--ensemble", "2",
+		"--head-input", "/m/bu_br_l4/bu_br_l4.1/PRelu_output_0")
+	if err := trainOOD(context.Background(), args); err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.LoadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"metaood_head.m0.w0", "metaood_head.m1.w2"} {
+		if _, _, err := m.Initializer(w); err != nil {
+			t.Errorf("weights %s: %v", w, err)
+		}
+	}
+	desc, _ := m.Metadata("metaood.finetune.head")
+	data, _ := m.Metadata("metaood.finetune.data")
+	if !strings.Contains(desc, "ensemble of 2") || !strings.Contains(data, "seed 1;") || !strings.Contains(data, "seed 2") {
+		t.Fatalf("provenance: head %q, data %q", desc, data)
+	}
+}
+
 // TestTrainOODErrors: bad inputs fail before any work, naming what is wrong.
 func TestTrainOODErrors(t *testing.T) {
 	needORT(t)
@@ -97,6 +124,8 @@ func TestTrainOODErrors(t *testing.T) {
 		{"not onnx", []string{"--model", tiny, "--out", "x.onnx"}, "not a usable model"},
 		{"bad share", []string{"--model", tiny, "--out", "x.onnx", "--share", "0.5-0.1"}, ""},
 		{"bad flag", []string{"--epochz", "3"}, "unknown flag"},
+		{"ensemble without a head", []string{"--model", tiny, "--out", "x.onnx", "--ensemble", "3"}, "needs --head"},
+		{"ensemble of none", []string{"--model", tiny, "--out", "x.onnx", "--ensemble", "0", "--head", "8"}, "--ensemble 0"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := trainOOD(context.Background(), c.args)
