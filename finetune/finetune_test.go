@@ -364,20 +364,9 @@ func TestHeadStartsAtZero(t *testing.T) {
 // TestScaleHeadKeepsArgmax: whatever its weights, a scale head never changes the winning class.
 func TestScaleHeadKeepsArgmax(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 13))
-	h := NewHead(nil, 3, 4, 5, true, 2)
-	for l := range 3 {
-		for i := range h.W[l] {
-			h.W[l][i] = float32(rng.NormFloat64() * 3)
-		}
-	}
+	h := randomWeights(NewHead(nil, 3, 4, 5, true, 2), rng, 3)
 	const n = 50
-	feat, scores := make([]float32, 3*n), make([]float32, 5*n)
-	for i := range feat {
-		feat[i] = float32(rng.NormFloat64())
-	}
-	for i := range scores {
-		scores[i] = float32(rng.NormFloat64() * 4)
-	}
+	feat, scores := randomMaps(rng, 3, 5, n)
 	argmax := func(s []float32, j int) int {
 		b := 0
 		for c := 1; c < 5; c++ {
@@ -400,23 +389,9 @@ func TestScaleHeadKeepsArgmax(t *testing.T) {
 // that cannot be averaged are refused.
 func TestEnsemble(t *testing.T) {
 	rng := rand.New(rand.NewPCG(14, 15))
-	random := func(seed uint64) *Head {
-		h := NewHead([]string{"f"}, 3, 4, 5, true, seed)
-		for l := range 3 {
-			for i := range h.W[l] {
-				h.W[l][i] = float32(rng.NormFloat64())
-			}
-		}
-		return h
-	}
+	random := func(seed uint64) *Head { return randomWeights(NewHead([]string{"f"}, 3, 4, 5, true, seed), rng, 1) }
 	const n = 20
-	feat, scores := make([]float32, 3*n), make([]float32, 5*n)
-	for i := range feat {
-		feat[i] = float32(rng.NormFloat64())
-	}
-	for i := range scores {
-		scores[i] = float32(rng.NormFloat64() * 4)
-	}
+	feat, scores := randomMaps(rng, 3, 5, n)
 	a, b := random(1), random(2)
 	one, err := NewEnsemble([]*Head{a})
 	if err != nil {
@@ -462,4 +437,26 @@ func TestEnsemble(t *testing.T) {
 			t.Errorf("%s: %v, want ErrConfig", c.name, err)
 		}
 	}
+}
+
+// randomWeights gives every weight of h a normal value of standard deviation sd and returns h.
+func randomWeights(h *Head, rng *rand.Rand, sd float64) *Head {
+	for l := range 3 {
+		for i := range h.W[l] {
+			h.W[l][i] = float32(rng.NormFloat64() * sd)
+		}
+	}
+	return h
+}
+
+// randomMaps returns random planar features (in×n) and class scores (out×n, larger spread).
+func randomMaps(rng *rand.Rand, in, out, n int) (feat, scores []float32) {
+	feat, scores = make([]float32, in*n), make([]float32, out*n)
+	for i := range feat {
+		feat[i] = float32(rng.NormFloat64())
+	}
+	for i := range scores {
+		scores[i] = float32(rng.NormFloat64() * 4)
+	}
+	return feat, scores
 }

@@ -60,31 +60,21 @@ func TestTrainOODReal(t *testing.T) {
 // epoch): the command's own check that ONNX Runtime equals the Go forward pass must hold, and the
 // provenance must not hold this machine's absolute paths.
 func TestTrainOODHeadReal(t *testing.T) {
-	dir := t.TempDir()
-	out := filepath.Join(dir, "head.onnx")
-	args, data := realTrainArgs(t, dir, out, "--epochs", "1", "--head", "8", "--head-context", "3",
-		"--head-input", "/m/bu_br_l4/bu_br_l4.1/PRelu_output_0")
-	if err := trainOOD(context.Background(), args); err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnx.LoadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, dir, data := trainRealHead(t, "--head-context", "3")
 	cmd, _ := m.Metadata("metaood.finetune.command")
 	if strings.Contains(cmd, dir) || strings.Contains(cmd, data) || !strings.Contains(cmd, "--head 8") {
 		t.Fatalf("provenance command %q: want the flags without absolute paths", cmd)
 	}
 }
 
-// TestTrainOODEnsembleReal: --ensemble 2 trains two temperature heads on their own composites and
-// writes both, averaged, into the graph; ONNX Runtime running it agrees with the Go forward pass
-// (checked inside the command).
-func TestTrainOODEnsembleReal(t *testing.T) {
-	dir := t.TempDir()
-	out := filepath.Join(dir, "ens.onnx")
-	args, _ := realTrainArgs(t, dir, out, "--epochs", "1", "--head", "8", "--ensemble", "2",
-		"--head-input", "/m/bu_br_l4/bu_br_l4.1/PRelu_output_0")
+// trainRealHead trains a width-8 head on the real ESPNetv2 for one epoch with extra flags and
+// returns the written model, the temporary folder and the shared data folder.
+func trainRealHead(t *testing.T, extra ...string) (m *onnx.Model, dir, data string) {
+	t.Helper()
+	dir = t.TempDir()
+	out := filepath.Join(dir, "head.onnx")
+	args, data := realTrainArgs(t, dir, out, append([]string{"--epochs", "1", "--head", "8",
+		"--head-input", "/m/bu_br_l4/bu_br_l4.1/PRelu_output_0"}, extra...)...)
 	if err := trainOOD(context.Background(), args); err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +82,14 @@ func TestTrainOODEnsembleReal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m, dir, data
+}
+
+// TestTrainOODEnsembleReal: --ensemble 2 trains two temperature heads on their own composites and
+// writes both, averaged, into the graph; ONNX Runtime running it agrees with the Go forward pass
+// (checked inside the command).
+func TestTrainOODEnsembleReal(t *testing.T) {
+	m, _, _ := trainRealHead(t, "--ensemble", "2")
 	for _, w := range []string{"metaood_head.m0.w0", "metaood_head.m1.w2"} {
 		if _, _, err := m.Initializer(w); err != nil {
 			t.Errorf("weights %s: %v", w, err)
