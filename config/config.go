@@ -92,6 +92,10 @@ type Run struct {
 	// long before it to this long after, and a JPEG snapshot; both 0 = neither.
 	ClipPre  time.Duration `yaml:"clip_pre"`
 	ClipPost time.Duration `yaml:"clip_post"`
+	// ClipRetainMB (--clip-retain-mb) deletes the oldest emergency clips (with their snapshots)
+	// beyond this many MiB; ClipRetainAge (--clip-retain-age) those older than this; 0 = keep them.
+	ClipRetainMB  int           `yaml:"clip_retain_mb"`
+	ClipRetainAge time.Duration `yaml:"clip_retain_age"`
 	// AllowPartial (--allow-partial) lets a replay whose file ended early (truncated) exit 0.
 	AllowPartial bool `yaml:"allow_partial"`
 	// Event types each output passes on (event.ParseTypes: names or "all"); see events.go.
@@ -308,6 +312,12 @@ func (c Run) Validate() error {
 		return bad("clip_pre", "%v; want at most %v (the pre-roll is kept in memory)", c.ClipPre, MaxClipPre)
 	case c.ClipPost > MaxClipPost:
 		return bad("clip_post", "%v; want at most %v", c.ClipPost, MaxClipPost)
+	case c.ClipRetainMB < 0:
+		return bad("clip_retain_mb", "%d is negative", c.ClipRetainMB)
+	case c.ClipRetainAge < 0:
+		return bad("clip_retain_age", "%v is negative", c.ClipRetainAge)
+	case (c.ClipRetainMB > 0 || c.ClipRetainAge > 0) && c.ClipPre+c.ClipPost == 0:
+		return bad("clip_retain_mb", "applies to emergency clips, which --clip-pre 0 --clip-post 0 turn off")
 	case c.NATS != "" && !isNATSURL(c.NATS):
 		return bad("nats", "%q; want nats://host:port (or tls://, several separated by commas)", c.NATS)
 	case c.NATS != "" && !vehicleID.MatchString(c.Vehicle):

@@ -64,7 +64,7 @@ func (o Output) String() string {
 // …) are the worker's (WorkerSettingKeys); the rest make no sense in a job (NotJobKeys).
 var JobSettingKeys = []string{"preset", "classes", "input_size", "probs", "force", "threshold", "frames", "video",
 	"events", "csv", "webhook", "corridor", "roi", "classifier_threshold", "emergency_area", "emergency_k", "emergency_n",
-	"evidence", "segment", "video_codec", "video_bitrate", "retain_mb", "retain_age", "clip_pre", "clip_post", "allow_partial",
+	"evidence", "segment", "video_codec", "video_bitrate", "retain_mb", "retain_age", "clip_pre", "clip_post", "clip_retain_mb", "clip_retain_age", "allow_partial",
 	"file_events", "webhook_events"}
 
 // WorkerSettingKeys are settings of the machine that runs a job, given to `metaood worker`.

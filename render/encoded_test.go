@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -172,6 +173,75 @@ func TestSinkEmergencyClipAndSnapshot(t *testing.T) {
 	if v := s.Videos(); len(v) != 1 || !strings.HasSuffix(v[0], "rec.avi") {
 		t.Errorf("videos %v: the clips' encoder must not add a recording", v)
 	}
+}
+
+// TestSinkClipRetention: with a clip budget, completed clips beyond it go oldest first, each with
+// its snapshot, and the newest always stays; an age limit removes clips older than it.
+func TestSinkClipRetention(t *testing.T) {
+	// run records a drive with emergencies at the given frames (clips of 0.2 s post-roll) and
+	// calls between after each frame.
+	run := func(t *testing.T, dir string, opts SinkOptions, emergencies []int, between func(i int)) (em []*event.Emergency) {
+		t.Helper()
+		opts.Dir, opts.Video, opts.FPS, opts.ClipPost = dir, "rec.webm", 30, 200*time.Millisecond
+		d := newDrive(128, 64)
+		s := NewSink(opts)
+		for i := range 70 {
+			r := driveResult(d, "cam", i, slices.Contains(emergencies, i))
+			if err := s.Frame(r); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range r.Events {
+				if e, ok := e.(*event.Emergency); ok {
+					em = append(em, e)
+				}
+			}
+			between(i)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return em
+	}
+	onDisk := func(dir string, e *event.Emergency) (clip, snap bool) {
+		_, err1 := os.Stat(filepath.Join(dir, e.Clip))
+		_, err2 := os.Stat(filepath.Join(dir, e.Snapshot))
+		return err1 == nil, err2 == nil
+	}
+	t.Run("size", func(t *testing.T) {
+		// One byte of budget: every completed clip but the newest goes, with its snapshot.
+		dir := t.TempDir()
+		em := run(t, dir, SinkOptions{ClipRetainBytes: 1}, []int{10, 30, 50}, func(int) {})
+		if len(em) != 3 {
+			t.Fatalf("%d emergencies", len(em))
+		}
+		for k, e := range em {
+			want := k == len(em)-1
+			if clip, snap := onDisk(dir, e); clip != want || snap != want {
+				t.Errorf("emergency %d: clip on disk %v, snapshot %v; want %v", e.Frame, clip, snap, want)
+			}
+		}
+	})
+	t.Run("age", func(t *testing.T) {
+		// The first clip (complete at frame 11) is two hours old on disk when the second completes.
+		dir := t.TempDir()
+		em := run(t, dir, SinkOptions{ClipRetainAge: time.Hour}, []int{5, 40}, func(i int) {
+			if i == 20 {
+				old := time.Now().Add(-2 * time.Hour)
+				if err := os.Chtimes(filepath.Join(dir, "clips", "cam-000005.webm"), old, old); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+		if len(em) != 2 {
+			t.Fatalf("%d emergencies", len(em))
+		}
+		if clip, snap := onDisk(dir, em[0]); clip || snap {
+			t.Errorf("old clip kept: clip %v snapshot %v", clip, snap)
+		}
+		if clip, snap := onDisk(dir, em[1]); !clip || !snap {
+			t.Errorf("new clip deleted: clip %v snapshot %v", clip, snap)
+		}
+	})
 }
 
 // TestSinkClipCutByEnd: a clip still open when the run ends is finalized short and playable,

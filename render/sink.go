@@ -5,6 +5,7 @@ import (
 	"image"
 	"log/slog"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -49,6 +50,10 @@ type SinkOptions struct {
 	// emergency event, and a "clip" event follows when the clip is complete. Both 0: no clips,
 	// no snapshots.
 	ClipPre, ClipPost time.Duration
+	// ClipRetainBytes and ClipRetainAge bound the completed clips on disk as RetainBytes and
+	// RetainAge do the segments; a clip's snapshot goes with it. 0 keeps them.
+	ClipRetainBytes int64
+	ClipRetainAge   time.Duration
 	// Metrics counts the recording's bytes and files; nil: not counted.
 	Metrics *record.Metrics
 }
@@ -63,8 +68,9 @@ type Sink struct {
 	order   []string
 	pngs    int
 	pngLast string
-	segErr  error // the first segment that failed as it closed (reported by Close)
-	clips   []string
+	segErr  error    // the first segment that failed as it closed (reported by Close)
+	clips   []string // every clip completed
+	onDisk  []string // the completed clips retention has not deleted, oldest first
 	snaps   int
 }
 
@@ -240,11 +246,30 @@ func (s *Sink) clipsDone(rec *recording, res *pipeline.Result, done []record.Cli
 			rel = d.Path
 		}
 		s.clips = append(s.clips, d.Path)
+		s.retainClips(d.Path)
 		f := res.Frame
 		res.Events = append(res.Events, &event.Clip{
 			Header: event.Header{Type: event.TypeClip, Source: f.Source, Frame: f.Seq, CaptureTS: event.At(f.Captured)},
 			Clip:   rel, EmergencyFrame: em.frame, EmergencyID: em.id, DurationMS: math.Round(d.DurationMS*1000) / 1000, Frames: d.Frames,
 		})
+	}
+}
+
+// retainClips adds a completed clip to those on disk and deletes what the clip retention rules
+// out, each clip with its snapshot.
+func (s *Sink) retainClips(path string) {
+	s.onDisk = append(s.onDisk, path)
+	kept, deleted, err := record.Retention{MaxBytes: s.opts.ClipRetainBytes, MaxAge: s.opts.ClipRetainAge}.Apply(s.onDisk, time.Now())
+	s.onDisk = kept
+	for _, d := range deleted {
+		snap := filepath.Join(s.opts.Dir, "snapshots", strings.TrimSuffix(filepath.Base(d.Path), filepath.Ext(d.Path))+".jpg")
+		if rerr := os.Remove(snap); rerr != nil && !os.IsNotExist(rerr) && err == nil {
+			err = rerr
+		}
+		s.opts.Log.Debug("old emergency clip deleted", "file", d.Path, "why", d.Why)
+	}
+	if err != nil {
+		s.opts.Log.Warn("old emergency clip not deleted", "err", err)
 	}
 }
 
@@ -322,6 +347,7 @@ func (s *Sink) Close() error {
 			for _, d := range cut {
 				if _, ok := rec.clips[d.Path]; ok && d.Err == nil {
 					s.clips = append(s.clips, d.Path)
+					s.retainClips(d.Path)
 					s.opts.Log.Info("event clip cut short by the end of the run", "file", d.Path, "duration_ms", d.DurationMS)
 				}
 			}

@@ -52,6 +52,8 @@ func runFlags(c *config.Run, fs *pflag.FlagSet) (cfgFile *string, noVideo, repla
 	fs.DurationVar(&c.RetainAge, "retain-age", c.RetainAge, "with --segment: delete closed segments older than DURATION, e.g. 24h (0 = keep them)")
 	fs.DurationVar(&c.ClipPre, "clip-pre", c.ClipPre, "each emergency gets a WebM clip in --out/clips from DURATION before it (and a JPEG in --out/snapshots); --clip-pre 0 --clip-post 0: none")
 	fs.DurationVar(&c.ClipPost, "clip-post", c.ClipPost, "… to DURATION after it")
+	fs.IntVar(&c.ClipRetainMB, "clip-retain-mb", c.ClipRetainMB, "delete the oldest emergency clips (and their snapshots) beyond N MiB (0 = keep all)")
+	fs.DurationVar(&c.ClipRetainAge, "clip-retain-age", c.ClipRetainAge, "delete emergency clips (and their snapshots) older than DURATION, e.g. 168h (0 = keep them)")
 	fs.StringVar(&c.Events, "events", c.Events, "events JSON-lines file in --out")
 	fs.StringVar(&c.CSV, "csv", c.CSV, "per-frame summary CSV in --out (\"\" = none)")
 	fs.BoolVar(&c.Stdout, "stdout", c.Stdout, "print events on stdout too")

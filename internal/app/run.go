@@ -124,7 +124,8 @@ func Run(ctx context.Context, c config.Run, o Options) (pipeline.Summary, Output
 	}
 	ropts := render.SinkOptions{Dir: outs.Dir, Video: c.Video, FPS: videoFPS(srcs), Multi: len(srcs) > 1,
 		Corridor: tracker.Corridor, EvidenceEvery: c.Evidence, Log: log, Segment: c.Segment, RetainBytes: int64(c.RetainMB) << 20, Codec: c.VideoCodec,
-		VideoBitrateKbps: c.VideoBitrate, RetainAge: c.RetainAge, ClipPre: c.ClipPre, ClipPost: c.ClipPost, Metrics: record.NewMetrics(metrics.Registry)}
+		VideoBitrateKbps: c.VideoBitrate, RetainAge: c.RetainAge, ClipPre: c.ClipPre, ClipPost: c.ClipPost,
+		ClipRetainBytes: int64(c.ClipRetainMB) << 20, ClipRetainAge: c.ClipRetainAge, Metrics: record.NewMetrics(metrics.Registry)}
 
 	runCtx, stopServers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServers()
