@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"github.com/metaood/metaood/internal/cputime"
 )
 
 // synthRows makes n standardized-looking rows of p features with a learnable label.
@@ -31,26 +33,26 @@ func synthRows(n, p int, seed uint64) ([]float64, []float64) {
 // BenchmarkFitMLP10k is one fold of the paper's MLP on 10,000 components × 75 features (50 epochs).
 func BenchmarkFitMLP10k(b *testing.B) {
 	z, y := synthRows(10000, 75, 1)
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for b.Loop() {
 		if _, err := FitMLP(z, 75, y, nil, MLPOptions{Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	// CPU time: on a shared machine the wall time also counts waits for the core.
-	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cputime.Process()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 }
 
 // BenchmarkFitMLP10kParallel is the same with each batch split over all cores (what calib train does).
 func BenchmarkFitMLP10kParallel(b *testing.B) {
 	z, y := synthRows(10000, 75, 1)
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for b.Loop() {
 		if _, err := FitMLP(z, 75, y, nil, MLPOptions{Seed: 1, Workers: runtime.NumCPU()}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cputime.Process()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 }
 
 // BenchmarkMLPLOO2kFold is one leave-one-out fold over 2,000 components (1,999 training rows); LOO over

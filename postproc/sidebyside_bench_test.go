@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/metaood/metaood/internal/cputime"
 	"github.com/metaood/metaood/internal/npy"
 )
 
@@ -32,7 +33,7 @@ func BenchmarkProcessUpsampled(b *testing.B) {
 		b.Run(e.Name(), func(b *testing.B) {
 			p := New(DefaultOptions())
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				r, err := p.Process(in)
 				if err != nil {
@@ -41,7 +42,7 @@ func BenchmarkProcessUpsampled(b *testing.B) {
 				r.Release()
 			}
 			// CPU time: on a shared machine the wall time also counts waits for the core.
-			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N)/1e6, "cpu-ms/op")
+			b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N)/1e6, "cpu-ms/op")
 		})
 	}
 }

@@ -10,12 +10,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"syscall"
 	"testing"
 
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/metaood/metaood/infer"
+	"github.com/metaood/metaood/internal/cputime"
 	"github.com/metaood/metaood/onnx"
 )
 
@@ -288,8 +288,7 @@ func BenchmarkORTTiny1024x512(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer out.Destroy()
-	var r0, r1 syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
+	cpu0 := cputime.Process()
 	n := 0
 	for b.Loop() {
 		n++
@@ -297,7 +296,6 @@ func BenchmarkORTTiny1024x512(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
-	cpu := r1.Utime.Nano() - r0.Utime.Nano() + r1.Stime.Nano() - r0.Stime.Nano()
-	b.ReportMetric(float64(cpu)/1e6/float64(n), "cpu-ms/op")
+	cpu := cputime.Process() - cpu0
+	b.ReportMetric(float64(cpu.Nanoseconds())/1e6/float64(n), "cpu-ms/op")
 }

@@ -10,7 +10,6 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/metaood/metaood/config"
 	"github.com/metaood/metaood/frame"
 	"github.com/metaood/metaood/internal/app"
+	"github.com/metaood/metaood/internal/cputime"
 	"github.com/metaood/metaood/pipeline"
 	"github.com/metaood/metaood/postproc"
 	"github.com/metaood/metaood/render"
@@ -188,7 +188,7 @@ func measureBench(ctx context.Context, c config.Run, o benchOptions, model *app.
 	}
 	var bareCPU time.Duration
 	bare := func() (float64, error) {
-		t0, cpu0 := time.Now(), cpuTime()
+		t0, cpu0 := time.Now(), cputime.Process()
 		for i := 0; i < len(frames); i += c.Batch {
 			if err := ctx.Err(); err != nil { // Ctrl-C
 				return 0, err
@@ -197,7 +197,7 @@ func measureBench(ctx context.Context, c config.Run, o benchOptions, model *app.
 				return 0, err
 			}
 		}
-		bareCPU += cpuTime() - cpu0
+		bareCPU += cputime.Process() - cpu0
 		return float64(len(frames)) / time.Since(t0).Seconds(), nil
 	}
 	if res.BareRuns[0], err = bare(); err != nil {
@@ -244,13 +244,13 @@ func measureBench(ctx context.Context, c config.Run, o benchOptions, model *app.
 	}
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	sum, err := pipeline.Run(ctx, pipeline.Config{
 		Sources: []frame.Source{&memSource{id: "bench", frames: frames}}, Segmenter: seg,
 		Analyzer: an, Classifier: clf, Batch: c.Batch, Workers: c.Workers,
 		WorkerNice: o.workerNice, Provider: res.Provider, Metrics: m, StatsEvery: -1, Sinks: sinks,
 	})
-	pipeCPU := cpuTime() - cpu0
+	pipeCPU := cputime.Process() - cpu0
 	runtime.ReadMemStats(&ms1)
 	stopProf()
 	if err != nil {
@@ -290,9 +290,9 @@ func postprocAlone(ctx context.Context, seg pipeline.Segmenter, an pipeline.Anal
 		}
 		m := maps[0]
 		if m.Err == nil {
-			t0, c0 := time.Now(), cpuTime()
+			t0, c0 := time.Now(), cputime.Process()
 			a, err := an.Analyze(m)
-			cpu += cpuTime() - c0
+			cpu += cputime.Process() - c0
 			walls = append(walls, ms(time.Since(t0)))
 			if err != nil {
 				return [2]float64{}, 0, fmt.Errorf("postproc of frame %d: %w", f.Seq, err)
@@ -309,15 +309,6 @@ func postprocAlone(ctx context.Context, seg pipeline.Segmenter, an pipeline.Anal
 	slices.Sort(walls)
 	q := func(p float64) float64 { return walls[min(len(walls)-1, int(p*float64(len(walls))))] }
 	return [2]float64{q(0.5), q(0.99)}, ms(cpu) / float64(len(walls)), nil
-}
-
-// cpuTime is the CPU time (user + system) the process has used so far, ONNX Runtime's threads included.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
