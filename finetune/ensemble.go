@@ -17,7 +17,7 @@ type Ensemble struct {
 }
 
 // NewEnsemble checks that heads can be averaged: at least one, all scale heads with the same
-// inputs, input width, context and class-score channels.
+// inputs, input and hidden widths, context and class-score channels.
 func NewEnsemble(heads []*Head) (*Ensemble, error) {
 	if len(heads) == 0 {
 		return nil, fmt.Errorf("%w: an ensemble needs at least one head", ErrConfig)
@@ -27,9 +27,9 @@ func NewEnsemble(heads []*Head) (*Ensemble, error) {
 		if !h.Scale {
 			return nil, fmt.Errorf("%w: ensemble head %d is not a temperature (scale) head: only temperatures are averaged", ErrConfig, i)
 		}
-		if h.In != h0.In || h.Out != h0.Out || h.Context != h0.Context || !slices.Equal(h.Inputs, h0.Inputs) {
-			return nil, fmt.Errorf("%w: ensemble head %d reads %v (%d features, context %d, %d scores), head 0 %v (%d, %d, %d)",
-				ErrConfig, i, h.Inputs, h.In, h.Context, h.Out, h0.Inputs, h0.In, h0.Context, h0.Out)
+		if h.In != h0.In || h.Hidden != h0.Hidden || h.Out != h0.Out || h.Context != h0.Context || !slices.Equal(h.Inputs, h0.Inputs) {
+			return nil, fmt.Errorf("%w: ensemble head %d reads %v (%d features, width %d, context %d, %d scores), head 0 %v (%d, %d, %d, %d)",
+				ErrConfig, i, h.Inputs, h.In, h.Hidden, h.Context, h.Out, h0.Inputs, h0.In, h0.Hidden, h0.Context, h0.Out)
 		}
 	}
 	return &Ensemble{Heads: heads}, nil
@@ -57,9 +57,6 @@ func (e *Ensemble) Apply(features, scores []float32, n int) {
 		}
 		var s float32
 		for _, h := range e.Heads {
-			if len(z1) != h.Hidden {
-				z1, z2 = make([]float32, h.Hidden), make([]float32, h.Hidden)
-			}
 			h.pixel(x, z1, z2, o)
 			s += sigmoid(o[0])
 		}
